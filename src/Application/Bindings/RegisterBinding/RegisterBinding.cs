@@ -1,0 +1,98 @@
+using CallNotify.Application.Common.Exceptions;
+using CallNotify.Application.Common.Options;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Bindings;
+using CallNotify.Domain.Common;
+using Mediator;
+using Microsoft.Extensions.Options;
+
+namespace CallNotify.Application.Bindings.RegisterBinding;
+
+/// <summary>Registers a push binding, or refreshes the one that already holds (channel, address).</summary>
+public sealed record RegisterBindingCommand(
+    string? AccountSid,
+    string? Identity,
+    string? Channel,
+    string? Address,
+    string? Environment,
+    string? AppId) : ICommand<RegisterBindingResult>;
+
+/// <param name="Created">True when a new binding was made; false when an existing one was refreshed.</param>
+public sealed record RegisterBindingResult(BindingDto Binding, bool Created);
+
+public sealed class RegisterBindingHandler(
+    IBindingRepository bindings,
+    IOptions<BindingOptions> options,
+    TimeProvider time) : ICommandHandler<RegisterBindingCommand, RegisterBindingResult>
+{
+    private const int MaxAttempts = 3;
+
+    public async ValueTask<RegisterBindingResult> Handle(RegisterBindingCommand command, CancellationToken cancellationToken)
+    {
+        var accountSid = AccountSid.Parse(command.AccountSid);
+        var identity = ClientIdentity.Parse(command.Identity);
+        var channel = ChannelKinds.ParseBindingChannel(command.Channel);
+        var address = PushAddress.Parse(channel, command.Address);
+        var environment = ApnsEnvironments.Parse(command.Environment);
+        var ttl = options.Value.Ttl;
+
+        // The latest registration wins. Two registrations of one (channel, address) may race: the loser of the
+        // insert finds the winner's row on its next pass and refreshes it.
+        for (var attempt = 1; ; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var existing = await bindings.FindByAddressAsync(channel, address.Value, cancellationToken);
+            if (existing is not null)
+            {
+                var updated = await bindings.UpdateAsync(
+                    existing.Id,
+                    b =>
+                    {
+                        b.Reregister(accountSid, identity, environment, command.AppId, now, ttl);
+                        return true;
+                    },
+                    cancellationToken);
+                if (updated is not null)
+                {
+                    await DeactivateBeyondLimitAsync(accountSid, identity, now, cancellationToken);
+                    return new RegisterBindingResult(BindingDto.From(updated), Created: false);
+                }
+            }
+            else
+            {
+                var binding = Binding.Register(accountSid, identity, channel, address, environment, command.AppId, now, ttl);
+                try
+                {
+                    await bindings.AddAsync(binding, cancellationToken);
+                    await DeactivateBeyondLimitAsync(accountSid, identity, now, cancellationToken);
+                    return new RegisterBindingResult(BindingDto.From(binding), Created: true);
+                }
+                catch (ConflictException) when (attempt < MaxAttempts)
+                {
+                    // Someone registered the same address a moment ago: refresh theirs.
+                }
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                throw new ConflictException("The binding changed concurrently; try again.");
+            }
+        }
+    }
+
+    /// <summary>Keeps at most <see cref="BindingOptions.MaxPerIdentity"/> active bindings; the least recently refreshed go first.</summary>
+    private async Task DeactivateBeyondLimitAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var active = await bindings.FindActiveAsync(accountSid, identity, now, cancellationToken);
+        var max = options.Value.MaxPerIdentity;
+        if (active.Count <= max)
+        {
+            return;
+        }
+
+        foreach (var stale in active.OrderByDescending(b => b.UpdatedAt).ThenByDescending(b => b.Id, StringComparer.Ordinal).Skip(max))
+        {
+            await bindings.UpdateAsync(stale.Id, b => b.Deactivate(InactiveReasons.Superseded, now), cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using CallNotify.Application.Common.Options;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Bindings;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CallNotify.Application.Calls.Dispatch;
+
+/// <summary>
+/// Fans one recorded notification out to its clients in parallel. Each delivery records every attempt's result;
+/// passing failures are retried with jittered exponential backoff (honouring the provider's Retry-After) while the
+/// invite lives, then expire. The caller is answered at the first decisive outcome or at the response deadline,
+/// whichever comes first; deliveries still running carry on without it.
+/// </summary>
+public sealed class NotificationDispatcher : IDisposable
+{
+    private static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan BackoffCap = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<ChannelKind, INotificationChannel> _channels;
+    private readonly INotificationRepository _notifications;
+    private readonly IBindingRepository _bindings;
+    private readonly IOptions<DispatchOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<NotificationDispatcher> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+
+    public NotificationDispatcher(
+        IEnumerable<INotificationChannel> channels,
+        INotificationRepository notifications,
+        IBindingRepository bindings,
+        IOptions<DispatchOptions> options,
+        TimeProvider time,
+        ILogger<NotificationDispatcher> logger)
+    {
+        _channels = channels.ToDictionary(c => c.Kind);
+        _notifications = notifications;
+        _bindings = bindings;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Starts every delivery of <paramref name="notification"/> and returns its outcome once decided, or
+    /// <see cref="NotificationOutcome.Pending"/> when the response deadline passes first.
+    /// </summary>
+    public async Task<NotificationOutcome> DispatchAsync(
+        CallNotification notification,
+        IReadOnlyCollection<Binding> bindings,
+        CancellationToken cancellationToken)
+    {
+        var decision = new TaskCompletionSource<NotificationOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var byId = bindings.ToDictionary(b => b.Id);
+        foreach (var delivery in notification.Deliveries)
+        {
+            var message = ToMessage(notification, delivery, byId);
+            _ = Task.Run(() => DeliverAsync(notification.Id, delivery.BindingId, message, decision), CancellationToken.None);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timeout = Task.Delay(_options.Value.ResponseDeadline, _time, deadline.Token);
+        var first = await Task.WhenAny(decision.Task, timeout);
+        await deadline.CancelAsync();
+        if (first == decision.Task)
+        {
+            return await decision.Task;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return NotificationOutcome.Pending;
+    }
+
+    private async Task DeliverAsync(
+        string notificationId,
+        string? bindingId,
+        ChannelMessage message,
+        TaskCompletionSource<NotificationOutcome> decision)
+    {
+        var stopping = _stopping.Token;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                if (_time.GetUtcNow() >= message.InviteExpiresAt)
+                {
+                    var expired = await _notifications.UpdateAsync(
+                        notificationId, n => n.ExpireDelivery(message.DeliveryId, _time.GetUtcNow()), stopping);
+                    Decide(expired, decision);
+                    return;
+                }
+
+                var result = await SendOnceAsync(message, stopping);
+                var updated = await _notifications.UpdateAsync(
+                    notificationId, n => n.RecordResult(message.DeliveryId, result, _time.GetUtcNow()), stopping);
+                Decide(updated, decision);
+                await ApplyToBindingAsync(bindingId, message, result, stopping);
+
+                if (result.Kind != DeliveryResultKind.Retry || updated is null || updated.GetDelivery(message.DeliveryId).IsFinal)
+                {
+                    return;
+                }
+
+                var delay = Backoff(attempt, result.RetryAfter);
+                if (_time.GetUtcNow() + delay >= message.InviteExpiresAt)
+                {
+                    var expired = await _notifications.UpdateAsync(
+                        notificationId, n => n.ExpireDelivery(message.DeliveryId, _time.GetUtcNow()), stopping);
+                    Decide(expired, decision);
+                    return;
+                }
+
+                await Task.Delay(delay, _time, stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Shutting down: the delivery stays pending on record.
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Delivery {DeliveryId} of notification {NotificationId} stopped: its result could not be recorded", message.DeliveryId, notificationId);
+        }
+    }
+
+    private async ValueTask<DeliveryResult> SendOnceAsync(ChannelMessage message, CancellationToken cancellationToken)
+    {
+        if (!_channels.TryGetValue(message.Channel, out var channel))
+        {
+            return DeliveryResult.Failed(DeliveryErrors.ChannelNotConfigured);
+        }
+
+        try
+        {
+            return await channel.SendAsync(message, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Channels report provider answers as results; anything thrown is a transport fault worth another try.
+            _logger.LogWarning(ex, "Channel {Channel} failed on delivery {DeliveryId}", message.Channel.ToWire(), message.DeliveryId);
+            return DeliveryResult.Retry(ex.GetType().Name);
+        }
+    }
+
+    private async Task ApplyToBindingAsync(string? bindingId, ChannelMessage message, DeliveryResult result, CancellationToken cancellationToken)
+    {
+        if (bindingId is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        switch (result.Kind)
+        {
+            case DeliveryResultKind.ClientGone:
+                var reason = result.Reason ?? InactiveReasons.Unregistered;
+                await _bindings.UpdateAsync(bindingId, b => b.Deactivate(reason, now), cancellationToken);
+                _logger.LogInformation(
+                    "Binding {BindingId} ({Channel}, token {Token}) deactivated: {Reason}",
+                    bindingId, message.Channel.ToWire(), PushAddress.Redact(message.Address), reason);
+                break;
+            case DeliveryResultKind.Accepted:
+                await _bindings.UpdateAsync(bindingId, b => { b.RecordDelivery(now); return true; }, cancellationToken);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private static void Decide(CallNotification? notification, TaskCompletionSource<NotificationOutcome> decision)
+    {
+        if (notification is not null && notification.Outcome != NotificationOutcome.Pending)
+        {
+            decision.TrySetResult(notification.Outcome);
+        }
+    }
+
+    /// <summary>Full-jitter exponential backoff, never sooner than the provider asked.</summary>
+    internal static TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
+    {
+        var ceiling = Math.Min(BackoffCap.TotalMilliseconds, BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16)));
+        var jittered = TimeSpan.FromMilliseconds((ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2));
+        return retryAfter is { } asked && asked > jittered ? asked : jittered;
+    }
+
+    private static ChannelMessage ToMessage(CallNotification notification, Delivery delivery, Dictionary<string, Binding> bindings)
+    {
+        var binding = delivery.BindingId is { } id && bindings.TryGetValue(id, out var b) ? b : null;
+        return new ChannelMessage(
+            delivery.Id,
+            delivery.Channel,
+            binding?.Address ?? delivery.SessionId ?? string.Empty,
+            binding?.Environment ?? ApnsEnvironment.Production,
+            binding?.AppId,
+            notification.TwiMessageId,
+            notification.RawBody,
+            notification.ExpiresAt);
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+}

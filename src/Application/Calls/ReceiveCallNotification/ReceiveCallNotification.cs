@@ -1,0 +1,137 @@
+using CallNotify.Application.Calls.Dispatch;
+using CallNotify.Application.Common.Options;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Notifications;
+using Mediator;
+using Microsoft.Extensions.Options;
+
+namespace CallNotify.Application.Calls.ReceiveCallNotification;
+
+/// <summary>Twilio's Client Call Notification Webhook: one incoming call for one callee.</summary>
+/// <param name="Url">The public URL Twilio called, query string exactly as received.</param>
+/// <param name="Signature">The <c>X-Twilio-Signature</c> header.</param>
+/// <param name="Body">The raw body bytes.</param>
+public sealed record ReceiveCallNotificationCommand(string Url, string? Signature, ReadOnlyMemory<byte> Body)
+    : ICommand<WebhookResult>;
+
+public enum WebhookVerdict
+{
+    /// <summary>At least one client took the notification (200).</summary>
+    Delivered,
+
+    /// <summary>The callee has no client, or every client turned out to be gone (404).</summary>
+    NoActiveClients,
+
+    /// <summary>Nothing accepted in time, or every delivery failed for a passing reason (503).</summary>
+    Unavailable,
+
+    /// <summary>Bad or missing signature, or an account this service does not serve (403).</summary>
+    Forbidden,
+
+    /// <summary>The body is not a call notification (400).</summary>
+    Invalid,
+}
+
+public sealed record WebhookResult(WebhookVerdict Verdict, string? Field = null, string? Detail = null)
+{
+    public static WebhookResult FromOutcome(NotificationOutcome outcome) => outcome switch
+    {
+        NotificationOutcome.Delivered => new(WebhookVerdict.Delivered),
+        NotificationOutcome.NoActiveClients => new(WebhookVerdict.NoActiveClients),
+        _ => new(WebhookVerdict.Unavailable),
+    };
+}
+
+public sealed class ReceiveCallNotificationHandler(
+    IWebhookSignatureVerifier signatures,
+    IBindingRepository bindings,
+    ILiveSessionRegistry sessions,
+    INotificationRepository notifications,
+    NotificationDispatcher dispatcher,
+    IOptions<DispatchOptions> options,
+    TimeProvider time) : ICommandHandler<ReceiveCallNotificationCommand, WebhookResult>
+{
+    private static readonly TimeSpan ReplayPollInterval = TimeSpan.FromMilliseconds(50);
+
+    public async ValueTask<WebhookResult> Handle(ReceiveCallNotificationCommand command, CancellationToken cancellationToken)
+    {
+        // 1. Signature: the URL is signed, and the URL carries the body's SHA-256.
+        var verdict = signatures.Verify(command.Url, command.Signature, command.Body.Span);
+        if (!verdict.IsValid)
+        {
+            return new WebhookResult(WebhookVerdict.Forbidden, Detail: "The request signature is missing or wrong.");
+        }
+
+        // 2. Shape.
+        if (!WebhookBody.TryParse(command.Body.Span, out var body, out var error))
+        {
+            return new WebhookResult(WebhookVerdict.Invalid, error!.Field, error.Message);
+        }
+
+        // A body naming another account than the one that signed it is never routed.
+        var account = body!.AccountSid;
+        if ((verdict.SignedBy is { } signer && signer != account.Value) || !signatures.IsConfigured(account.Value))
+        {
+            return new WebhookResult(WebhookVerdict.Forbidden, Detail: "The account is not served here.");
+        }
+
+        // 3. Lookup: every active client of (account, identity).
+        var now = time.GetUtcNow();
+        var active = await bindings.FindActiveAsync(account, body.Identity, now, cancellationToken);
+        var live = sessions.Find(account, body.Identity);
+        if (active.Count == 0 && live.Count == 0)
+        {
+            return new WebhookResult(WebhookVerdict.NoActiveClients);
+        }
+
+        // 4. Record, then dispatch. The unique (account, twi_message_id) makes a repeat answer from the record.
+        List<DeliveryTarget> targets = [
+            .. active.Select(b => DeliveryTarget.ForBinding(b.Id, b.Channel)),
+            .. live.Select(s => DeliveryTarget.ForSession(s.SessionId)),
+        ];
+        var notification = CallNotification.Receive(
+            account,
+            body.MessageId,
+            body.CallSid,
+            body.From,
+            body.To,
+            body.Identity,
+            body.MessageType,
+            command.Body,
+            now,
+            options.Value.InviteTtl,
+            targets);
+        if (!await notifications.TryAddAsync(notification, cancellationToken))
+        {
+            return await ReplayAsync(body, cancellationToken);
+        }
+
+        // 5. Answer at the first accepted delivery; the rest go on.
+        var outcome = await dispatcher.DispatchAsync(notification, active, cancellationToken);
+        return WebhookResult.FromOutcome(outcome);
+    }
+
+    /// <summary>
+    /// The same webhook again (Twilio retries): nothing is sent; the answer is the recorded outcome, waited for
+    /// up to the response deadline while the first request is still deciding it.
+    /// </summary>
+    private async Task<WebhookResult> ReplayAsync(WebhookBody body, CancellationToken cancellationToken)
+    {
+        var giveUpAt = time.GetUtcNow() + options.Value.ResponseDeadline;
+        while (true)
+        {
+            var recorded = await notifications.FindAsync(body.AccountSid, body.MessageId, cancellationToken);
+            if (recorded is null)
+            {
+                return new WebhookResult(WebhookVerdict.Unavailable);
+            }
+
+            if (recorded.Outcome != NotificationOutcome.Pending || time.GetUtcNow() >= giveUpAt)
+            {
+                return WebhookResult.FromOutcome(recorded.Outcome);
+            }
+
+            await Task.Delay(ReplayPollInterval, time, cancellationToken);
+        }
+    }
+}

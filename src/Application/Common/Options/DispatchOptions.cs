@@ -1,0 +1,29 @@
+namespace CallNotify.Application.Common.Options;
+
+public sealed class DispatchOptions
+{
+    public const string Section = "Dispatch";
+
+    /// <summary>How long a call notification is worth delivering.</summary>
+    public int InviteTtlSeconds { get; set; } = 30;
+
+    /// <summary>The most the webhook waits for a first accepted delivery before answering 503.</summary>
+    public int ResponseDeadlineMilliseconds { get; set; } = 3000;
+
+    public TimeSpan InviteTtl => TimeSpan.FromSeconds(InviteTtlSeconds);
+
+    public TimeSpan ResponseDeadline => TimeSpan.FromMilliseconds(ResponseDeadlineMilliseconds);
+}
+
+public sealed class BindingOptions
+{
+    public const string Section = "Bindings";
+
+    /// <summary>Active bindings kept per (account, identity); the least recently refreshed beyond it are deactivated.</summary>
+    public int MaxPerIdentity { get; set; } = 20;
+
+    /// <summary>A binding not refreshed for this long expires.</summary>
+    public int TtlDays { get; set; } = 365;
+
+    public TimeSpan Ttl => TimeSpan.FromDays(TtlDays);
+}

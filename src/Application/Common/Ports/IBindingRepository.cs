@@ -1,0 +1,36 @@
+using CallNotify.Domain.Bindings;
+using CallNotify.Domain.Common;
+
+namespace CallNotify.Application.Common.Ports;
+
+/// <summary>The binding store. Every method is its own unit of work, safe to call from any thread.</summary>
+public interface IBindingRepository
+{
+    Task<Binding?> GetAsync(string id, CancellationToken cancellationToken);
+
+    Task<Binding?> FindByAddressAsync(ChannelKind channel, string address, CancellationToken cancellationToken);
+
+    /// <summary>The bindings the webhook notifies: same account and identity, active, not expired at <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<Binding>> FindActiveAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Bindings in id order after <see cref="BindingQuery.AfterId"/>.</summary>
+    Task<IReadOnlyList<Binding>> ListAsync(BindingQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a new binding. Throws <see cref="Exceptions.ConflictException"/> when its (channel, address) is taken.</summary>
+    Task AddAsync(Binding binding, CancellationToken cancellationToken);
+
+    /// <summary>Loads the binding, applies <paramref name="change"/> and saves when it says something changed. Null when absent.</summary>
+    Task<Binding?> UpdateAsync(string id, Func<Binding, bool> change, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken);
+
+    Task<int> DeleteAllAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken);
+}
+
+public sealed record BindingQuery(
+    string? AccountSid,
+    string? Identity,
+    ChannelKind? Channel,
+    BindingStatus? Status,
+    string? AfterId,
+    int Limit);

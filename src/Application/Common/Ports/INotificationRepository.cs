@@ -1,0 +1,29 @@
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+
+namespace CallNotify.Application.Common.Ports;
+
+/// <summary>The call-notification store. Every method is its own unit of work, safe to call from any thread.</summary>
+public interface INotificationRepository
+{
+    /// <summary>Records the notification with its deliveries; false when (account, twi_message_id) is already recorded.</summary>
+    Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken);
+
+    Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken);
+
+    /// <summary>Newest first, before <see cref="NotificationQuery.BeforeId"/>.</summary>
+    Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Loads the notification, applies <paramref name="change"/> and saves when it changed anything, trying again
+    /// from a fresh read when a concurrent writer got there first. Null when absent.
+    /// </summary>
+    Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken);
+}
+
+public sealed record NotificationQuery(
+    string? AccountSid,
+    string? Identity,
+    string? CallSid,
+    string? BeforeId,
+    int Limit);

@@ -1,0 +1,23 @@
+namespace CallNotify.Application.Common.Ports;
+
+/// <summary>Checks <c>X-Twilio-Signature</c> against the configured accounts' Auth Tokens.</summary>
+public interface IWebhookSignatureVerifier
+{
+    SignatureVerdict Verify(string url, string? signature, ReadOnlySpan<byte> body);
+
+    /// <summary>True when the account is one this service serves.</summary>
+    bool IsConfigured(string accountSid);
+}
+
+/// <summary>
+/// The outcome of a signature check. <see cref="SignedBy"/> is the account whose Auth Token produced the signature;
+/// it is null when signature checks are turned off (Development only).
+/// </summary>
+public readonly record struct SignatureVerdict(bool IsValid, string? SignedBy)
+{
+    public static SignatureVerdict Invalid => new(false, null);
+
+    public static SignatureVerdict NotChecked => new(true, null);
+
+    public static SignatureVerdict SignedByAccount(string accountSid) => new(true, accountSid);
+}

@@ -1,0 +1,51 @@
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+
+namespace CallNotify.Application.Notifications;
+
+/// <summary>A recorded call notification as the admin API shows it. The body itself is not shown.</summary>
+public sealed record NotificationDto(
+    string TwiMessageId,
+    string AccountSid,
+    string CallSid,
+    string? From,
+    string To,
+    string Identity,
+    string MessageType,
+    DateTimeOffset ReceivedAt,
+    string Outcome,
+    IReadOnlyList<DeliveryDto> Deliveries)
+{
+    public static NotificationDto FromEntity(CallNotification n) => new(
+        n.TwiMessageId,
+        n.AccountSid,
+        n.CallSid,
+        n.From,
+        n.To,
+        n.Identity,
+        n.MessageType,
+        n.ReceivedAt,
+        n.Outcome.ToWire(),
+        [.. n.Deliveries.OrderBy(d => d.Id, StringComparer.Ordinal).Select(DeliveryDto.From)]);
+}
+
+public sealed record DeliveryDto(
+    string? BindingId,
+    string? SessionId,
+    string Channel,
+    string Status,
+    int Attempts,
+    string? LastError,
+    DateTimeOffset? AcceptedAt,
+    DateTimeOffset? AcknowledgedAt)
+{
+    public static DeliveryDto From(Delivery d) => new(
+        d.BindingId,
+        d.SessionId,
+        d.Channel.ToWire(),
+        d.Status.ToWire(),
+        d.Attempts,
+        d.LastError,
+        d.AcceptedAt,
+        d.AcknowledgedAt);
+}

@@ -1,0 +1,32 @@
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using Mediator;
+
+namespace CallNotify.Application.WebSockets.AcknowledgeDelivery;
+
+/// <summary>A WebSocket client says it received a notification: its delivery is marked acknowledged.</summary>
+public sealed record AcknowledgeDeliveryCommand(AccountSid AccountSid, ClientIdentity Identity, string SessionId, string TwiMessageId)
+    : ICommand<bool>;
+
+public sealed class AcknowledgeDeliveryHandler(INotificationRepository notifications, TimeProvider time)
+    : ICommandHandler<AcknowledgeDeliveryCommand, bool>
+{
+    public async ValueTask<bool> Handle(AcknowledgeDeliveryCommand command, CancellationToken cancellationToken)
+    {
+        var notification = await notifications.FindAsync(command.AccountSid, command.TwiMessageId, cancellationToken);
+
+        // A client can only acknowledge what was sent to its own identity.
+        if (notification is null || notification.Identity != command.Identity.Value)
+        {
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        var acknowledged = false;
+        await notifications.UpdateAsync(
+            notification.Id,
+            n => acknowledged = n.Acknowledge(command.SessionId, now),
+            cancellationToken);
+        return acknowledged;
+    }
+}

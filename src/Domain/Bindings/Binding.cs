@@ -1,0 +1,140 @@
+using CallNotify.Domain.Common;
+
+namespace CallNotify.Domain.Bindings;
+
+/// <summary>
+/// One app install that wants call notifications for (account, identity) over one push channel.
+/// A (channel, address) pair belongs to one binding: the latest registration wins.
+/// </summary>
+public sealed class Binding
+{
+    public const int MaxAppIdLength = 255;
+
+    // For EF Core.
+    private Binding()
+    {
+        Id = string.Empty;
+        AccountSid = string.Empty;
+        Identity = string.Empty;
+        Address = string.Empty;
+    }
+
+    public string Id { get; private set; }
+
+    public string AccountSid { get; private set; }
+
+    public string Identity { get; private set; }
+
+    public ChannelKind Channel { get; private set; }
+
+    public string Address { get; private set; }
+
+    public ApnsEnvironment Environment { get; private set; }
+
+    public string? AppId { get; private set; }
+
+    public BindingStatus Status { get; private set; }
+
+    public string? InactiveReason { get; private set; }
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    public DateTimeOffset ExpiresAt { get; private set; }
+
+    public DateTimeOffset? LastDeliveryAt { get; private set; }
+
+    public bool IsUsableAt(DateTimeOffset now) => Status == BindingStatus.Active && ExpiresAt > now;
+
+    public static Binding Register(
+        AccountSid accountSid,
+        ClientIdentity identity,
+        ChannelKind channel,
+        PushAddress address,
+        ApnsEnvironment environment,
+        string? appId,
+        DateTimeOffset now,
+        TimeSpan ttl)
+    {
+        if (!channel.IsPush())
+        {
+            throw new DomainException("channel", "A binding is for a push channel: 'fcm', 'apns-voip' or 'apns'.");
+        }
+
+        EnsureTtl(ttl);
+        var binding = new Binding
+        {
+            Id = Ids.New(Ids.BindingPrefix, now),
+            Channel = channel,
+            Address = address.Value,
+            CreatedAt = now,
+        };
+        binding.Apply(accountSid, identity, environment, appId, now, ttl);
+        return binding;
+    }
+
+    /// <summary>
+    /// The same (channel, address) registered again: it may have moved to another identity or account; it is
+    /// active again and its TTL starts over.
+    /// </summary>
+    public void Reregister(
+        AccountSid accountSid,
+        ClientIdentity identity,
+        ApnsEnvironment environment,
+        string? appId,
+        DateTimeOffset now,
+        TimeSpan ttl)
+    {
+        EnsureTtl(ttl);
+        Apply(accountSid, identity, environment, appId, now, ttl);
+    }
+
+    /// <summary>Stops using the binding, with the reason shown to operators. Deactivating twice keeps the first reason.</summary>
+    public bool Deactivate(string reason, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (Status == BindingStatus.Inactive)
+        {
+            return false;
+        }
+
+        Status = BindingStatus.Inactive;
+        InactiveReason = reason;
+        UpdatedAt = now;
+        return true;
+    }
+
+    public void RecordDelivery(DateTimeOffset now) => LastDeliveryAt = now;
+
+    private void Apply(
+        AccountSid accountSid,
+        ClientIdentity identity,
+        ApnsEnvironment environment,
+        string? appId,
+        DateTimeOffset now,
+        TimeSpan ttl)
+    {
+        if (appId is not null && (appId.Length == 0 || appId.Length > MaxAppIdLength))
+        {
+            throw new DomainException("appId", $"An app id is 1 to {MaxAppIdLength} characters.");
+        }
+
+        AccountSid = accountSid.Value;
+        Identity = identity.Value;
+        Environment = Channel.IsApns() ? environment : ApnsEnvironment.Production;
+        AppId = Channel.IsApns() ? appId : null;
+        Status = BindingStatus.Active;
+        InactiveReason = null;
+        UpdatedAt = now;
+        ExpiresAt = now + ttl;
+    }
+
+    private static void EnsureTtl(TimeSpan ttl)
+    {
+        if (ttl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "A binding's TTL is positive.");
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using CallNotify.Domain.Common;
+
+namespace CallNotify.Domain.Notifications;
+
+/// <summary>
+/// One incoming-call notification Twilio posted, with the raw body exactly as received and one
+/// <see cref="Delivery"/> per client it was sent to. (account, twi_message_id) is unique.
+/// </summary>
+public sealed class CallNotification
+{
+    public const int MaxFieldLength = 256;
+
+    private readonly List<Delivery> _deliveries = [];
+
+    // For EF Core.
+    private CallNotification()
+    {
+        Id = string.Empty;
+        AccountSid = string.Empty;
+        TwiMessageId = string.Empty;
+        CallSid = string.Empty;
+        To = string.Empty;
+        Identity = string.Empty;
+        MessageType = string.Empty;
+        RawBody = [];
+    }
+
+    public string Id { get; private set; }
+
+    public string AccountSid { get; private set; }
+
+    public string TwiMessageId { get; private set; }
+
+    public string CallSid { get; private set; }
+
+    public string? From { get; private set; }
+
+    public string To { get; private set; }
+
+    public string Identity { get; private set; }
+
+    public string MessageType { get; private set; }
+
+    /// <summary>The webhook body, byte for byte: this is what clients receive.</summary>
+    public byte[] RawBody { get; private set; }
+
+    public DateTimeOffset ReceivedAt { get; private set; }
+
+    /// <summary>When the call invite stops being worth delivering.</summary>
+    public DateTimeOffset ExpiresAt { get; private set; }
+
+    public NotificationOutcome Outcome { get; private set; }
+
+    /// <summary>Bumped on every change; the store uses it to detect concurrent writers.</summary>
+    public int Version { get; private set; }
+
+    public IReadOnlyList<Delivery> Deliveries => _deliveries;
+
+    public static CallNotification Receive(
+        AccountSid accountSid,
+        string twiMessageId,
+        string callSid,
+        string? from,
+        string to,
+        ClientIdentity identity,
+        string messageType,
+        ReadOnlyMemory<byte> rawBody,
+        DateTimeOffset receivedAt,
+        TimeSpan inviteTtl,
+        IReadOnlyCollection<DeliveryTarget> targets)
+    {
+        RequireField("twi_message_id", twiMessageId);
+        RequireField("twi_call_sid", callSid);
+        RequireField("twi_message_type", messageType);
+        if (inviteTtl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inviteTtl), inviteTtl, "The invite TTL is positive.");
+        }
+
+        if (targets.Count == 0)
+        {
+            throw new DomainException("twi_to", "A call notification is recorded only for a callee with at least one client.");
+        }
+
+        var notification = new CallNotification
+        {
+            Id = Ids.New(Ids.NotificationPrefix, receivedAt),
+            AccountSid = accountSid.Value,
+            TwiMessageId = twiMessageId,
+            CallSid = callSid,
+            From = from is { Length: > MaxFieldLength } ? from[..MaxFieldLength] : from,
+            To = to,
+            Identity = identity.Value,
+            MessageType = messageType,
+            RawBody = rawBody.ToArray(),
+            ReceivedAt = receivedAt,
+            ExpiresAt = receivedAt + inviteTtl,
+            Outcome = NotificationOutcome.Pending,
+        };
+        foreach (var target in targets)
+        {
+            notification._deliveries.Add(Delivery.ForTarget(notification.Id, target, receivedAt));
+        }
+
+        return notification;
+    }
+
+    public bool IsLiveAt(DateTimeOffset now) => now < ExpiresAt;
+
+    public Delivery GetDelivery(string deliveryId) =>
+        _deliveries.Find(d => d.Id == deliveryId)
+        ?? throw new InvalidOperationException($"Delivery {deliveryId} is not part of notification {Id}.");
+
+    /// <summary>Records one attempt's result. A retry asked for after the invite's end expires the delivery instead.</summary>
+    public bool RecordResult(string deliveryId, DeliveryResult result, DateTimeOffset now)
+    {
+        var delivery = GetDelivery(deliveryId);
+        var changed = delivery.Apply(result, now);
+        if (changed && delivery.Status == DeliveryStatus.Pending && !IsLiveAt(now))
+        {
+            delivery.Expire(now);
+        }
+
+        return Changed(changed);
+    }
+
+    /// <summary>The invite is over for this delivery: it will never be sent.</summary>
+    public bool ExpireDelivery(string deliveryId, DateTimeOffset now) => Changed(GetDelivery(deliveryId).Expire(now));
+
+    /// <summary>The invite is over: what is still pending will never be sent.</summary>
+    public bool ExpirePending(DateTimeOffset now)
+    {
+        var changed = false;
+        foreach (var delivery in _deliveries)
+        {
+            changed |= delivery.Expire(now);
+        }
+
+        return Changed(changed);
+    }
+
+    /// <summary>A WebSocket client acknowledged the frame it received.</summary>
+    public bool Acknowledge(string sessionId, DateTimeOffset now)
+    {
+        var changed = false;
+        foreach (var delivery in _deliveries)
+        {
+            if (delivery.SessionId == sessionId)
+            {
+                changed |= delivery.Acknowledge(now);
+            }
+        }
+
+        return Changed(changed);
+    }
+
+    private bool Changed(bool changed)
+    {
+        if (changed)
+        {
+            Outcome = Decide(_deliveries);
+            Version++;
+        }
+
+        return changed;
+    }
+
+    /// <summary>Any accepted delivery makes the notification delivered; all clients gone makes it undeliverable (404).</summary>
+    public static NotificationOutcome Decide(IReadOnlyCollection<Delivery> deliveries)
+    {
+        if (deliveries.Any(d => d.Status == DeliveryStatus.Accepted))
+        {
+            return NotificationOutcome.Delivered;
+        }
+
+        if (deliveries.Any(d => !d.IsFinal))
+        {
+            return NotificationOutcome.Pending;
+        }
+
+        return deliveries.All(d => d.ClientGone) ? NotificationOutcome.NoActiveClients : NotificationOutcome.Failed;
+    }
+
+    private static void RequireField(string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > MaxFieldLength)
+        {
+            throw new DomainException(field, $"'{field}' is 1 to {MaxFieldLength} characters.");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using CallNotify.Domain.Common;
+
+namespace CallNotify.Domain.Notifications;
+
+/// <summary>One client's share of a call notification: a binding's push, or a live session's frame.</summary>
+public sealed class Delivery
+{
+    public const int MaxErrorLength = 500;
+
+    // For EF Core.
+    private Delivery()
+    {
+        Id = string.Empty;
+        NotificationId = string.Empty;
+    }
+
+    public string Id { get; private set; }
+
+    public string NotificationId { get; private set; }
+
+    public string? BindingId { get; private set; }
+
+    public string? SessionId { get; private set; }
+
+    public ChannelKind Channel { get; private set; }
+
+    public DeliveryStatus Status { get; private set; }
+
+    public int Attempts { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    /// <summary>True when the failure says the client is gone for good (dead token, closed session).</summary>
+    public bool ClientGone { get; private set; }
+
+    public DateTimeOffset? AcceptedAt { get; private set; }
+
+    public DateTimeOffset? AcknowledgedAt { get; private set; }
+
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    public bool IsFinal => Status != DeliveryStatus.Pending;
+
+    internal static Delivery ForTarget(string notificationId, DeliveryTarget target, DateTimeOffset now) => new()
+    {
+        Id = Ids.New(Ids.DeliveryPrefix, now),
+        NotificationId = notificationId,
+        BindingId = target.BindingId,
+        SessionId = target.SessionId,
+        Channel = target.Channel,
+        Status = DeliveryStatus.Pending,
+        UpdatedAt = now,
+    };
+
+    /// <summary>Applies one attempt's result. A final delivery does not change again.</summary>
+    internal bool Apply(DeliveryResult result, DateTimeOffset now)
+    {
+        if (IsFinal)
+        {
+            return false;
+        }
+
+        Attempts++;
+        UpdatedAt = now;
+        switch (result.Kind)
+        {
+            case DeliveryResultKind.Accepted:
+                Status = DeliveryStatus.Accepted;
+                AcceptedAt = now;
+                LastError = null;
+                break;
+            case DeliveryResultKind.Retry:
+                LastError = Truncate(result.Reason);
+                break;
+            case DeliveryResultKind.ClientGone:
+                Status = DeliveryStatus.Failed;
+                ClientGone = true;
+                LastError = Truncate(result.Reason);
+                break;
+            case DeliveryResultKind.Failed:
+                Status = DeliveryStatus.Failed;
+                LastError = Truncate(result.Reason);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(result), result.Kind, null);
+        }
+
+        return true;
+    }
+
+    internal bool Expire(DateTimeOffset now)
+    {
+        if (IsFinal)
+        {
+            return false;
+        }
+
+        Status = DeliveryStatus.Expired;
+        LastError ??= DeliveryErrors.InviteExpired;
+        UpdatedAt = now;
+        return true;
+    }
+
+    internal bool Acknowledge(DateTimeOffset now)
+    {
+        if (Status != DeliveryStatus.Accepted || AcknowledgedAt is not null)
+        {
+            return false;
+        }
+
+        AcknowledgedAt = now;
+        UpdatedAt = now;
+        return true;
+    }
+
+    private static string? Truncate(string? reason) =>
+        reason is { Length: > MaxErrorLength } ? reason[..MaxErrorLength] : reason;
+}
+
+/// <summary>Who a notification goes to: a binding (push) or a live session (WebSocket).</summary>
+public sealed record DeliveryTarget(ChannelKind Channel, string? BindingId, string? SessionId)
+{
+    public static DeliveryTarget ForBinding(string bindingId, ChannelKind channel) => new(channel, bindingId, null);
+
+    public static DeliveryTarget ForSession(string sessionId) => new(ChannelKind.WebSocket, null, sessionId);
+}

@@ -1,0 +1,50 @@
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace CallNotify.Infrastructure.Persistence.Configurations;
+
+/// <summary>Enums are stored as their API wire names, so the tables read the way the API does.</summary>
+internal static class Converters
+{
+    public static readonly ValueConverter<ChannelKind, string> Channel = new(
+        v => v.ToWire(),
+        v => ParseChannel(v));
+
+    public static readonly ValueConverter<ApnsEnvironment, string> Environment = new(
+        v => v.ToWire(),
+        v => ApnsEnvironments.Parse(v));
+
+    public static readonly ValueConverter<Domain.Bindings.BindingStatus, string> BindingStatus = new(
+        v => v == Domain.Bindings.BindingStatus.Active ? "active" : "inactive",
+        v => v == "active" ? Domain.Bindings.BindingStatus.Active : Domain.Bindings.BindingStatus.Inactive);
+
+    public static readonly ValueConverter<DeliveryStatus, string> DeliveryStatus = new(
+        v => v.ToWire(),
+        v => ParseDeliveryStatus(v));
+
+    public static readonly ValueConverter<NotificationOutcome, string> Outcome = new(
+        v => v.ToWire(),
+        v => ParseOutcome(v));
+
+    private static ChannelKind ParseChannel(string value) =>
+        ChannelKinds.TryParse(value, out var kind) ? kind : throw new InvalidOperationException($"Unknown channel '{value}' in the store.");
+
+    private static DeliveryStatus ParseDeliveryStatus(string value) => value switch
+    {
+        "pending" => Domain.Notifications.DeliveryStatus.Pending,
+        "accepted" => Domain.Notifications.DeliveryStatus.Accepted,
+        "failed" => Domain.Notifications.DeliveryStatus.Failed,
+        "expired" => Domain.Notifications.DeliveryStatus.Expired,
+        _ => throw new InvalidOperationException($"Unknown delivery status '{value}' in the store."),
+    };
+
+    private static NotificationOutcome ParseOutcome(string value) => value switch
+    {
+        "pending" => NotificationOutcome.Pending,
+        "delivered" => NotificationOutcome.Delivered,
+        "no-active-clients" => NotificationOutcome.NoActiveClients,
+        "failed" => NotificationOutcome.Failed,
+        _ => throw new InvalidOperationException($"Unknown notification outcome '{value}' in the store."),
+    };
+}

@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace CallNotify.Infrastructure.Persistence;
+
+/// <summary>Lets <c>dotnet ef migrations add … --context PostgresCallNotifyDbContext</c> build the model without a server.</summary>
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresCallNotifyDbContext>
+{
+    public PostgresCallNotifyDbContext CreateDbContext(string[] args) =>
+        new((DbContextOptions<PostgresCallNotifyDbContext>)new DbContextOptionsBuilder<PostgresCallNotifyDbContext>()
+            .UseCallNotifyPostgres("Host=localhost;Database=callnotify")
+            .Options);
+}
+
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteCallNotifyDbContext>
+{
+    public SqliteCallNotifyDbContext CreateDbContext(string[] args) =>
+        new((DbContextOptions<SqliteCallNotifyDbContext>)new DbContextOptionsBuilder<SqliteCallNotifyDbContext>()
+            .UseCallNotifySqlite("Data Source=design-time.db")
+            .Options);
+}
+
+internal static class ProviderOptions
+{
+    public static DbContextOptionsBuilder UseCallNotifyPostgres(this DbContextOptionsBuilder builder, string connectionString)
+    {
+        builder.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseSnakeCaseNamingConvention();
+        return builder;
+    }
+
+    public static DbContextOptionsBuilder UseCallNotifySqlite(this DbContextOptionsBuilder builder, string connectionString)
+    {
+        builder.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseSnakeCaseNamingConvention();
+        return builder;
+    }
+}

@@ -1,0 +1,91 @@
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+using Microsoft.EntityFrameworkCore;
+
+namespace CallNotify.Infrastructure.Persistence.Repositories;
+
+internal sealed class NotificationRepository(IDbContextFactory<CallNotifyDbContext> contexts) : INotificationRepository
+{
+    private const int MaxConcurrencyRetries = 10;
+
+    public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Notifications.Add(notification);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException ex) when (StoreErrors.IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    }
+
+    public async Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Notifications.AsNoTracking()
+            .Include(n => n.Deliveries)
+            .FirstOrDefaultAsync(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var notifications = db.Notifications.AsNoTracking();
+        if (query.AccountSid is { } account)
+        {
+            notifications = notifications.Where(n => n.AccountSid == account);
+        }
+
+        if (query.Identity is { } identity)
+        {
+            notifications = notifications.Where(n => n.Identity == identity);
+        }
+
+        if (query.CallSid is { } callSid)
+        {
+            notifications = notifications.Where(n => n.CallSid == callSid);
+        }
+
+        if (query.BeforeId is { } before)
+        {
+            notifications = notifications.Where(n => string.Compare(n.Id, before) < 0);
+        }
+
+        return await notifications
+            .OrderByDescending(n => n.Id)
+            .Take(query.Limit)
+            .Include(n => n.Deliveries)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var notification = await db.Notifications
+                .Include(n => n.Deliveries)
+                .FirstOrDefaultAsync(n => n.Id == id, cancellationToken);
+            if (notification is null || !change(notification))
+            {
+                return notification;
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return notification;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < MaxConcurrencyRetries)
+            {
+                // Another delivery of the same notification saved first: apply the change to the fresh state.
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Security.Cryptography;
+using System.Text;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace CallNotify.Infrastructure.Twilio;
+
+/// <summary>
+/// Twilio's request signature for JSON webhooks: Base64(HMAC-SHA1(Auth Token, full URL)), where the URL's query
+/// carries <c>bodySHA256</c>, the lower-case hex SHA-256 of the raw body. The URL is also tried with the default
+/// port added or removed, as Twilio's helper libraries do. Every configured account's primary and secondary token
+/// is tried, so a valid signature also tells which account sent the request. Comparisons are constant-time.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do not use weak cryptographic algorithms", Justification = "HMAC-SHA1 is Twilio's signature algorithm; HMAC-SHA1 remains sound as a MAC.")]
+public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
+{
+    private const string BodyHashParameter = "bodySHA256";
+
+    private readonly bool _enabled;
+    private readonly (string AccountSid, byte[] Key)[] _keys;
+    private readonly HashSet<string> _accounts;
+
+    public TwilioSignatureVerifier(IOptions<TwilioOptions> options)
+    {
+        var value = options.Value;
+        _enabled = value.ValidateSignatures;
+        _accounts = new HashSet<string>(value.Accounts.Select(a => a.AccountSid!), StringComparer.Ordinal);
+        _keys = [
+            .. value.Accounts.SelectMany(a => new[] { a.AuthToken, a.SecondaryAuthToken }
+                .Where(t => !string.IsNullOrEmpty(t))
+                .Select(t => (a.AccountSid!, Encoding.UTF8.GetBytes(t!)))),
+        ];
+    }
+
+    public bool IsConfigured(string accountSid) => _accounts.Contains(accountSid);
+
+    public SignatureVerdict Verify(string url, string? signature, ReadOnlySpan<byte> body)
+    {
+        if (!_enabled)
+        {
+            return SignatureVerdict.NotChecked;
+        }
+
+        Span<byte> presented = stackalloc byte[HMACSHA1.HashSizeInBytes];
+        if (string.IsNullOrEmpty(signature)
+            || signature.Length > 64
+            || !Convert.TryFromBase64String(signature, presented, out var written)
+            || written != HMACSHA1.HashSizeInBytes)
+        {
+            return SignatureVerdict.Invalid;
+        }
+
+        // A JSON body is protected only through the hash in the signed URL, so the hash is required.
+        if (!BodyHashMatches(url, body))
+        {
+            return SignatureVerdict.Invalid;
+        }
+
+        var asGiven = Encoding.UTF8.GetBytes(url);
+        var alternate = AlternatePortVariant(url) is { } other ? Encoding.UTF8.GetBytes(other) : null;
+        Span<byte> computed = stackalloc byte[HMACSHA1.HashSizeInBytes];
+        string? signedBy = null;
+
+        // Every key and variant is computed, match or not, so timing does not tell which account matched.
+        foreach (var (accountSid, key) in _keys)
+        {
+            HMACSHA1.HashData(key, asGiven, computed);
+            var match = CryptographicOperations.FixedTimeEquals(computed, presented);
+            if (alternate is not null)
+            {
+                HMACSHA1.HashData(key, alternate, computed);
+                match |= CryptographicOperations.FixedTimeEquals(computed, presented);
+            }
+
+            if (match)
+            {
+                signedBy ??= accountSid;
+            }
+        }
+
+        return signedBy is null ? SignatureVerdict.Invalid : SignatureVerdict.SignedByAccount(signedBy);
+    }
+
+    /// <summary>True when the URL's <c>bodySHA256</c> equals the lower-case hex SHA-256 of the body.</summary>
+    internal static bool BodyHashMatches(string url, ReadOnlySpan<byte> body)
+    {
+        var expected = QueryValue(url, BodyHashParameter);
+        if (expected is null || expected.Length != SHA256.HashSizeInBytes * 2)
+        {
+            return false;
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(body, hash);
+        Span<byte> hex = stackalloc byte[SHA256.HashSizeInBytes * 2];
+        Convert.TryToHexStringLower(hash, hex, out _);
+        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes * 2];
+        if (Encoding.ASCII.GetBytes(expected, given) != given.Length)
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(hex, given);
+    }
+
+    /// <summary>The raw value of a query parameter (not decoded; a hex hash needs no decoding).</summary>
+    internal static string? QueryValue(string url, string parameter)
+    {
+        var queryStart = url.IndexOf('?', StringComparison.Ordinal);
+        if (queryStart < 0)
+        {
+            return null;
+        }
+
+        var fragment = url.IndexOf('#', queryStart);
+        var query = url.AsSpan(queryStart + 1, (fragment < 0 ? url.Length : fragment) - queryStart - 1);
+        string? found = null;
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            var eq = pair.IndexOf('=');
+            if (eq > 0 && pair[..eq].SequenceEqual(parameter))
+            {
+                if (found is not null)
+                {
+                    return null; // Twice is ambiguous: refuse.
+                }
+
+                found = pair[(eq + 1)..].ToString();
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The URL with the scheme's default port added when absent, or removed when present; null when neither applies.</summary>
+    internal static string? AlternatePortVariant(string url)
+    {
+        int defaultPort;
+        int schemeLength;
+        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            defaultPort = 443;
+            schemeLength = "https://".Length;
+        }
+        else if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            defaultPort = 80;
+            schemeLength = "http://".Length;
+        }
+        else
+        {
+            return null;
+        }
+
+        var authorityEnd = url.IndexOfAny(['/', '?', '#'], schemeLength);
+        if (authorityEnd < 0)
+        {
+            authorityEnd = url.Length;
+        }
+
+        var authority = url[schemeLength..authorityEnd];
+        var hostEnd = authority.LastIndexOf(']') + 1; // after an IPv6 literal, if any
+        var colon = authority.IndexOf(':', hostEnd);
+        string newAuthority;
+        if (colon < 0)
+        {
+            newAuthority = $"{authority}:{defaultPort}";
+        }
+        else if (authority[(colon + 1)..] == defaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            newAuthority = authority[..colon];
+        }
+        else
+        {
+            return null;
+        }
+
+        return string.Concat(url.AsSpan(0, schemeLength), newAuthority, url.AsSpan(authorityEnd));
+    }
+}

@@ -1,0 +1,76 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using CallNotify.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace CallNotify.Infrastructure.WebSockets;
+
+/// <summary>
+/// Compact signed tokens for WebSocket clients: <c>base64url(claims JSON) "." base64url(HMAC-SHA256(key, claims JSON))</c>.
+/// The claims are the account, the identity and the expiry (Unix seconds).
+/// </summary>
+public sealed class WebSocketTokenService(IOptions<WebSocketTokenOptions> options, TimeProvider time) : IWebSocketTokenService
+{
+    private const int MaxTokenLength = 2048;
+    private readonly byte[] _key = options.Value.KeyBytes();
+
+    public WebSocketToken Issue(AccountSid accountSid, ClientIdentity identity, DateTimeOffset expiresAt)
+    {
+        var expires = expiresAt.ToUnixTimeSeconds();
+        var claims = JsonSerializer.SerializeToUtf8Bytes(
+            new TokenClaims(accountSid.Value, identity.Value, expires),
+            WebSocketJsonContext.Default.TokenClaims);
+        var mac = HMACSHA256.HashData(_key, claims);
+        var token = Base64Url.EncodeToString(claims) + "." + Base64Url.EncodeToString(mac);
+        return new WebSocketToken(token, DateTimeOffset.FromUnixTimeSeconds(expires));
+    }
+
+    public WebSocketClaims? Validate(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
+        {
+            return null;
+        }
+
+        var dot = token.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !Base64Url.IsValid(token.AsSpan(0, dot)) || !Base64Url.IsValid(token.AsSpan(dot + 1)))
+        {
+            return null;
+        }
+
+        var claims = Base64Url.DecodeFromChars(token.AsSpan(0, dot));
+        var presented = Base64Url.DecodeFromChars(token.AsSpan(dot + 1));
+        var expected = HMACSHA256.HashData(_key, claims);
+        if (!CryptographicOperations.FixedTimeEquals(expected, presented))
+        {
+            return null;
+        }
+
+        TokenClaims? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize(claims, WebSocketJsonContext.Default.TokenClaims);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        if (parsed is null
+            || !AccountSid.TryParse(parsed.A, out var account)
+            || !ClientIdentity.IsValid(parsed.I))
+        {
+            return null;
+        }
+
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(parsed.E);
+        return expiresAt <= time.GetUtcNow() ? null : new WebSocketClaims(account, ClientIdentity.Parse(parsed.I), expiresAt);
+    }
+}
+
+/// <summary>Token claims: account (a), identity (i), expiry in Unix seconds (e).</summary>
+internal sealed record TokenClaims(string A, string I, long E);
