@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CallNotify.Api.IntegrationTests.Support;
+
+namespace CallNotify.Api.IntegrationTests;
+
+[TestFixture(StoreKind.Postgres)]
+[TestFixture(StoreKind.Sqlite)]
+public sealed class NotificationsAdminTests(StoreKind store) : ApiFixture(store)
+{
+    [Test]
+    public async Task Returns404ForAnUnknownNotification()
+    {
+        using var response = await Admin.GetAsync($"/admin/v1/notifications/{TwilioRequests.NewMessageId()}?accountSid={CallNotifyApp.AccountSid}");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task ANotificationIsNotVisibleUnderAnotherAccount()
+    {
+        await RegisterAsync();
+        var messageId = TwilioRequests.NewMessageId();
+        using var webhook = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
+
+        using var response = await Admin.GetAsync($"/admin/v1/notifications/{messageId}?accountSid={CallNotifyApp.OtherAccountSid}");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task ShowsTheNotificationWithItsFields()
+    {
+        await RegisterAsync();
+        var messageId = TwilioRequests.NewMessageId();
+        using var webhook = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId, from: "client:alice"));
+
+        var notification = await GetNotificationAsync(messageId);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(notification.GetProperty("twiMessageId").GetString(), Is.EqualTo(messageId));
+            Assert.That(notification.GetProperty("accountSid").GetString(), Is.EqualTo(CallNotifyApp.AccountSid));
+            Assert.That(notification.GetProperty("callSid").GetString(), Does.StartWith("CA"));
+            Assert.That(notification.GetProperty("from").GetString(), Is.EqualTo("client:alice"));
+            Assert.That(notification.GetProperty("to").GetString(), Is.EqualTo("client:bob"));
+            Assert.That(notification.GetProperty("identity").GetString(), Is.EqualTo("bob"));
+            Assert.That(notification.GetProperty("messageType").GetString(), Is.EqualTo("twilio.voice.call"));
+            Assert.That(notification.GetProperty("outcome").GetString(), Is.EqualTo("failed"));
+            Assert.That(notification.GetProperty("deliveries")[0].GetProperty("attempts").GetInt32(), Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task ListsNewestFirstWithPaging()
+    {
+        await RegisterAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var messageId = TwilioRequests.NewMessageId();
+            ids.Add(messageId);
+            using var webhook = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
+            await Task.Delay(5);
+        }
+
+        var first = await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/notifications?accountSid={CallNotifyApp.AccountSid}&identity=bob&pageSize=2");
+        var token = first.GetProperty("nextPageToken").GetString();
+        var second = await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/notifications?accountSid={CallNotifyApp.AccountSid}&identity=bob&pageSize=2&pageToken={token}");
+        var seen = first.GetProperty("notifications").EnumerateArray()
+            .Concat(second.GetProperty("notifications").EnumerateArray())
+            .Select(n => n.GetProperty("twiMessageId").GetString())
+            .ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(token, Is.Not.Null);
+            Assert.That(second.GetProperty("nextPageToken").ValueKind, Is.EqualTo(JsonValueKind.Null));
+            Assert.That(seen, Is.EqualTo(Enumerable.Reverse(ids).ToList()));
+        }
+    }
+}

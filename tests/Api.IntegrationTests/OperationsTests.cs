@@ -1,0 +1,53 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CallNotify.Api.IntegrationTests.Support;
+
+namespace CallNotify.Api.IntegrationTests;
+
+[TestFixture(StoreKind.Postgres)]
+[TestFixture(StoreKind.Sqlite)]
+public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
+{
+    [TestCase("/healthz")]
+    [TestCase("/readyz")]
+    public async Task HealthEndpointsAnswer200(string path)
+    {
+        using var response = await Anonymous.GetAsync(path);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task OpenApiDocumentDescribesEveryEndpoint()
+    {
+        var document = await Anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+
+        Assert.That(paths, Is.SupersetOf(new[]
+        {
+            "/calls/notificationWebhook",
+            "/v1/websocket",
+            "/admin/v1/bindings",
+            "/admin/v1/bindings/{id}",
+            "/admin/v1/websocket-tokens",
+            "/admin/v1/notifications",
+            "/admin/v1/notifications/{twiMessageId}",
+        }));
+    }
+
+    [Test]
+    public async Task BindingsSurviveARestart()
+    {
+        var binding = await RegisterAsync(identity: "carol");
+
+        // A second process on the same database, after the first has gone.
+        await using (var restarted = new CallNotifyApp(Store))
+        {
+            using var admin = restarted.CreateAdminClient();
+            var reread = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}");
+
+            Assert.That(reread.GetProperty("identity").GetString(), Is.EqualTo("carol"));
+        }
+    }
+}

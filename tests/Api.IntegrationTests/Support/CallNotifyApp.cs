@@ -1,0 +1,87 @@
+using System.Net.Http.Headers;
+using CallNotify.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallNotify.Api.IntegrationTests.Support;
+
+/// <summary>The real Api on Kestrel (loopback, a free port), on a test store, with test credentials.</summary>
+public sealed class CallNotifyApp : WebApplicationFactory<Program>
+{
+    public const string AccountSid = "AC11111111111111111111111111111111";
+    public const string AuthToken = "test-auth-token-account-one";
+    public const string OtherAccountSid = "AC22222222222222222222222222222222";
+    public const string OtherAuthToken = "test-auth-token-account-two";
+    public const string UnconfiguredAccountSid = "AC33333333333333333333333333333333";
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
+    public const string SigningKey = "dGVzdC13ZWJzb2NrZXQtc2lnbmluZy1rZXktMDEyMzQ1Njc4OWFiY2RlZg==";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly string _environment;
+
+    public CallNotifyApp(TestStore store, IDictionary<string, string?>? overrides = null, string environment = "Testing")
+    {
+        _environment = environment;
+        _settings = new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["Storage:Provider"] = store.Kind.ToString(),
+            ["ConnectionStrings:CallNotify"] = store.ConnectionString,
+            ["Twilio:Accounts:0:AccountSid"] = AccountSid,
+            ["Twilio:Accounts:0:AuthToken"] = AuthToken,
+            ["Twilio:Accounts:1:AccountSid"] = OtherAccountSid,
+            ["Twilio:Accounts:1:AuthToken"] = OtherAuthToken,
+            ["Admin:ApiKeys:0"] = AdminKey,
+            ["WebSocket:TokenSigningKey"] = SigningKey,
+            ["Dispatch:ResponseDeadlineMilliseconds"] = "1000",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
+        UseKestrel(0);
+    }
+
+    /// <summary>The server's real address (http://127.0.0.1:port).</summary>
+    public Uri BaseAddress
+    {
+        get
+        {
+            StartServer();
+            var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new Uri(address);
+        }
+    }
+
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return client;
+    }
+
+    /// <summary>Empties every table, children first.</summary>
+    public async Task ResetStoreAsync()
+    {
+        var contexts = Services.GetRequiredService<IDbContextFactory<CallNotifyDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync();
+        await db.Deliveries.ExecuteDeleteAsync();
+        await db.Notifications.ExecuteDeleteAsync();
+        await db.Bindings.ExecuteDeleteAsync();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(_environment);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using CallNotify.Domain.Common;
+using CallNotify.Infrastructure.Configuration;
+using CallNotify.Infrastructure.WebSockets;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CallNotify.Infrastructure.Tests.WebSockets;
+
+public sealed class WebSocketTokenServiceTests
+{
+    private static readonly AccountSid Account = AccountSid.Parse("AC00000000000000000000000000000001");
+    private static readonly ClientIdentity Bob = ClientIdentity.Parse("bob");
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+
+    [Test]
+    public void ATokenItIssuedValidatesToTheSameClient()
+    {
+        var service = Service("first-key-first-key-first-key-first-key!");
+        var token = service.Issue(Account, Bob, _time.GetUtcNow().AddHours(1));
+
+        var claims = service.Validate(token.Token);
+
+        Assert.That(claims, Is.Not.Null);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claims!.AccountSid, Is.EqualTo(Account));
+            Assert.That(claims.Identity, Is.EqualTo(Bob));
+            Assert.That(claims.ExpiresAt, Is.EqualTo(token.ExpiresAt));
+        }
+    }
+
+    [Test]
+    public void AnExpiredTokenIsRefused()
+    {
+        var service = Service("first-key-first-key-first-key-first-key!");
+        var token = service.Issue(Account, Bob, _time.GetUtcNow().AddMinutes(5));
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.That(service.Validate(token.Token), Is.Null);
+    }
+
+    [Test]
+    public void ATokenSignedWithAnotherKeyIsRefused()
+    {
+        var token = Service("other-key-other-key-other-key-other-key!").Issue(Account, Bob, _time.GetUtcNow().AddHours(1));
+
+        Assert.That(Service("first-key-first-key-first-key-first-key!").Validate(token.Token), Is.Null);
+    }
+
+    [Test]
+    public void ATokenWhoseClaimsWereChangedIsRefused()
+    {
+        var service = Service("first-key-first-key-first-key-first-key!");
+        var token = service.Issue(Account, Bob, _time.GetUtcNow().AddHours(1)).Token;
+        var alice = service.Issue(Account, ClientIdentity.Parse("alice"), _time.GetUtcNow().AddHours(1)).Token;
+
+        // Alice's claims with Bob's MAC.
+        var forged = alice[..alice.IndexOf('.', StringComparison.Ordinal)] + token[token.IndexOf('.', StringComparison.Ordinal)..];
+
+        Assert.That(service.Validate(forged), Is.Null);
+    }
+
+    [TestCase(null)]
+    [TestCase("")]
+    [TestCase(".")]
+    [TestCase("abc")]
+    [TestCase("abc.def")]
+    [TestCase("!!!.???")]
+    public void GarbageIsRefused(string? token)
+    {
+        Assert.That(Service("first-key-first-key-first-key-first-key!").Validate(token), Is.Null);
+    }
+
+    private WebSocketTokenService Service(string key) =>
+        new(Options.Create(new WebSocketTokenOptions { TokenSigningKey = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)) }), _time);
+}
