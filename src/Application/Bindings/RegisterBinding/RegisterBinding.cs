@@ -54,7 +54,7 @@ public sealed class RegisterBindingHandler(
                     cancellationToken);
                 if (updated is not null)
                 {
-                    await DeactivateBeyondLimitAsync(accountSid, identity, now, cancellationToken);
+                    await DeactivateBeyondLimitAsync(accountSid, identity, updated.Id, now, cancellationToken);
                     return new RegisterBindingResult(BindingDto.From(updated), Created: false);
                 }
             }
@@ -64,7 +64,7 @@ public sealed class RegisterBindingHandler(
                 try
                 {
                     await bindings.AddAsync(binding, cancellationToken);
-                    await DeactivateBeyondLimitAsync(accountSid, identity, now, cancellationToken);
+                    await DeactivateBeyondLimitAsync(accountSid, identity, binding.Id, now, cancellationToken);
                     return new RegisterBindingResult(BindingDto.From(binding), Created: true);
                 }
                 catch (ConflictException) when (attempt < MaxAttempts)
@@ -80,8 +80,11 @@ public sealed class RegisterBindingHandler(
         }
     }
 
-    /// <summary>Keeps at most <see cref="BindingOptions.MaxPerIdentity"/> active bindings; the least recently refreshed go first.</summary>
-    private async Task DeactivateBeyondLimitAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps at most <see cref="BindingOptions.MaxPerIdentity"/> active bindings; the least recently refreshed go first,
+    /// and the one just registered (<paramref name="keepId"/>) never goes.
+    /// </summary>
+    private async Task DeactivateBeyondLimitAsync(AccountSid accountSid, ClientIdentity identity, string keepId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var active = await bindings.FindActiveAsync(accountSid, identity, now, cancellationToken);
         var max = options.Value.MaxPerIdentity;
@@ -90,7 +93,11 @@ public sealed class RegisterBindingHandler(
             return;
         }
 
-        foreach (var stale in active.OrderByDescending(b => b.UpdatedAt).ThenByDescending(b => b.Id, StringComparer.Ordinal).Skip(max))
+        var byRecency = active
+            .OrderByDescending(b => b.Id == keepId)
+            .ThenByDescending(b => b.UpdatedAt)
+            .ThenByDescending(b => b.Id, StringComparer.Ordinal);
+        foreach (var stale in byRecency.Skip(max))
         {
             await bindings.UpdateAsync(stale.Id, b => b.Deactivate(InactiveReasons.Superseded, now), cancellationToken);
         }

@@ -26,6 +26,8 @@ public sealed class NotificationDispatcher : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<NotificationDispatcher> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
+    private int _disposed;
 
     public NotificationDispatcher(
         IEnumerable<INotificationChannel> channels,
@@ -41,6 +43,7 @@ public sealed class NotificationDispatcher : IDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        _stoppingToken = _stopping.Token;
     }
 
     /// <summary>
@@ -79,7 +82,7 @@ public sealed class NotificationDispatcher : IDisposable
         ChannelMessage message,
         TaskCompletionSource<NotificationOutcome> decision)
     {
-        var stopping = _stopping.Token;
+        var stopping = _stoppingToken;
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -201,6 +204,11 @@ public sealed class NotificationDispatcher : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
     }

@@ -81,7 +81,10 @@ public sealed class ReceiveCallNotificationHandler(
         var live = sessions.Find(account, body.Identity);
         if (active.Count == 0 && live.Count == 0)
         {
-            return new WebhookResult(WebhookVerdict.NoActiveClients);
+            // A repeat of a notification whose clients have gone since is still answered from its record.
+            return await notifications.FindAsync(account, body.MessageId, cancellationToken) is null
+                ? new WebhookResult(WebhookVerdict.NoActiveClients)
+                : await ReplayAsync(body, cancellationToken);
         }
 
         // 4. Record, then dispatch. The unique (account, twi_message_id) makes a repeat answer from the record.

@@ -32,6 +32,14 @@ public sealed record WebhookBody(
     {
         body = null;
         string? accountSid = null, callSid = null, messageId = null, messageType = null, to = null, from = null;
+
+        // The reader does not check the UTF-8 of values it skips; clients must never get invalid text frames.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            error = new WebhookBodyError("body", "The body is not valid UTF-8.");
+            return false;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });

@@ -1,0 +1,106 @@
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+
+namespace CallNotify.Application.Tests.Fakes;
+
+/// <summary>
+/// The notification store in memory: (account, twi_message_id) is unique, every read is a detached copy, and
+/// updates are applied one at a time (as the real store's optimistic concurrency ends up doing).
+/// </summary>
+public sealed class InMemoryNotificationRepository : INotificationRepository
+{
+    private readonly Lock _gate = new();
+    private readonly List<CallNotification> _rows = [];
+
+    /// <summary>How many notifications are recorded.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rows.Count;
+            }
+        }
+    }
+
+    /// <summary>Copies of every recorded notification, in the order they were recorded.</summary>
+    public IReadOnlyList<CallNotification> All
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _rows.Select(Snapshot.Of)];
+            }
+        }
+    }
+
+    public Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (_rows.Any(n => n.Id == notification.Id
+                || (n.AccountSid == notification.AccountSid && n.TwiMessageId == notification.TwiMessageId)))
+            {
+                return Task.FromResult(false);
+            }
+
+            _rows.Add(Snapshot.Of(notification));
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var row = _rows.Find(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId);
+            return Task.FromResult(row is null ? null : Snapshot.Of(row));
+        }
+    }
+
+    public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            IReadOnlyList<CallNotification> found =
+            [
+                .. _rows
+                    .Where(n => query.AccountSid is null || n.AccountSid == query.AccountSid)
+                    .Where(n => query.Identity is null || n.Identity == query.Identity)
+                    .Where(n => query.CallSid is null || n.CallSid == query.CallSid)
+                    .Where(n => query.BeforeId is null || string.CompareOrdinal(n.Id, query.BeforeId) < 0)
+                    .OrderByDescending(n => n.Id, StringComparer.Ordinal)
+                    .Take(query.Limit)
+                    .Select(Snapshot.Of),
+            ];
+            return Task.FromResult(found);
+        }
+    }
+
+    public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var index = _rows.FindIndex(n => n.Id == id);
+            if (index < 0)
+            {
+                return Task.FromResult<CallNotification?>(null);
+            }
+
+            var working = Snapshot.Of(_rows[index]);
+            if (change(working))
+            {
+                _rows[index] = Snapshot.Of(working);
+            }
+
+            return Task.FromResult<CallNotification?>(working);
+        }
+    }
+}
