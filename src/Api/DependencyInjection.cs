@@ -36,6 +36,7 @@ public static class DependencyInjection
         });
 
         services.AddOpenApi();
+        services.AddHostedService<Hosting.StoreSweeperService>();
         return services;
     }
 }

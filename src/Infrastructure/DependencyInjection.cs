@@ -37,6 +37,7 @@ public static class DependencyInjection
         services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<WebSocketSessionRegistry>());
         services.AddSingleton<WebSocketSessionHost>();
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
+        services.AddHostedService<WebSocketShutdown>();
 
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadinessTag]);
         return services;

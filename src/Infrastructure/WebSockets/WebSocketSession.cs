@@ -41,5 +41,22 @@ public sealed class WebSocketSession(string id, string accountSid, string identi
         }
     }
 
+    /// <summary>Sends a close frame (no further frames go out after it); the read loop ends when the client answers.</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string description, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await Socket.CloseOutputAsync(status, description, cancellationToken);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
     public void Dispose() => _sendLock.Dispose();
 }

@@ -48,7 +48,12 @@ public sealed class WebSocketSessionHost(WebSocketSessionRegistry registry, Time
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                    // Answer the client's close, unless this side started the closing handshake (shutdown).
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                    }
+
                     return;
                 }
 

@@ -23,9 +23,16 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly string _environment;
 
-    public CallNotifyApp(TestStore store, IDictionary<string, string?>? overrides = null, string environment = "Testing")
+    private readonly Action<IServiceCollection>? _services;
+
+    public CallNotifyApp(
+        TestStore store,
+        IDictionary<string, string?>? overrides = null,
+        string environment = "Testing",
+        Action<IServiceCollection>? services = null)
     {
         _environment = environment;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
@@ -82,6 +89,11 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
         }
     }
 }

@@ -147,4 +147,21 @@ public sealed class InMemoryBindingRepository : IBindingRepository
             return Task.FromResult(ids.Count);
         }
     }
+
+    public Task<IReadOnlyList<string>> FindExpiredActiveAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            IReadOnlyList<string> found =
+            [
+                .. _rows.Values
+                    .Where(b => b.Status == BindingStatus.Active && b.ExpiresAt <= now)
+                    .Select(b => b.Id)
+                    .Order(StringComparer.Ordinal)
+                    .Take(limit),
+            ];
+            return Task.FromResult(found);
+        }
+    }
 }

@@ -103,4 +103,19 @@ public sealed class InMemoryNotificationRepository : INotificationRepository
             return Task.FromResult<CallNotification?>(working);
         }
     }
+
+    public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var doomed = _rows.Where(n => n.ReceivedAt < cutoff).OrderBy(n => n.ReceivedAt).Take(limit).ToList();
+            foreach (var notification in doomed)
+            {
+                _rows.Remove(notification);
+            }
+
+            return Task.FromResult(doomed.Count);
+        }
+    }
 }

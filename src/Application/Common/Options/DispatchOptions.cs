@@ -27,3 +27,19 @@ public sealed class BindingOptions
 
     public TimeSpan Ttl => TimeSpan.FromDays(TtlDays);
 }
+
+public sealed class RetentionOptions
+{
+    public const string Section = "Retention";
+
+    /// <summary>Notification records older than this are purged.</summary>
+    public int NotificationDays { get; set; } = 7;
+
+    /// <summary>How often the sweeper runs.</summary>
+    public int SweepIntervalSeconds { get; set; } = 300;
+
+    /// <summary>Rows changed per batch: a sweep never holds long transactions.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    public TimeSpan SweepInterval => TimeSpan.FromSeconds(SweepIntervalSeconds);
+}

@@ -39,3 +39,27 @@ internal sealed class BindingOptionsValidator : IValidateOptions<BindingOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RetentionOptions options)
+    {
+        var failures = new List<string>();
+        if (options.NotificationDays is < 1 or > 3650)
+        {
+            failures.Add($"{RetentionOptions.Section}:NotificationDays must be between 1 and 3650 (was {options.NotificationDays}).");
+        }
+
+        if (options.SweepIntervalSeconds is < 1 or > 86_400)
+        {
+            failures.Add($"{RetentionOptions.Section}:SweepIntervalSeconds must be between 1 and 86400 (was {options.SweepIntervalSeconds}).");
+        }
+
+        if (options.BatchSize is < 1 or > 10_000)
+        {
+            failures.Add($"{RetentionOptions.Section}:BatchSize must be between 1 and 10000 (was {options.BatchSize}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

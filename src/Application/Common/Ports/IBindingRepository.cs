@@ -25,6 +25,9 @@ public interface IBindingRepository
     Task<bool> DeleteAsync(string id, CancellationToken cancellationToken);
 
     Task<int> DeleteAllAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken);
+
+    /// <summary>Ids of at most <paramref name="limit"/> bindings still active whose TTL ended by <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<string>> FindExpiredActiveAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }
 
 public sealed record BindingQuery(

@@ -19,6 +19,9 @@ public interface INotificationRepository
     /// from a fresh read when a concurrent writer got there first. Null when absent.
     /// </summary>
     Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken);
+
+    /// <summary>Deletes at most <paramref name="limit"/> notifications received before <paramref name="cutoff"/>, with their deliveries.</summary>
+    Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
 public sealed record NotificationQuery(

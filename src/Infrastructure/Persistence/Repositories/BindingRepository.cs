@@ -110,6 +110,17 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
             .ExecuteDeleteAsync(cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> FindExpiredActiveAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Bindings.AsNoTracking()
+            .Where(b => b.Status == BindingStatus.Active && b.ExpiresAt <= now)
+            .OrderBy(b => b.Id)
+            .Select(b => b.Id)
+            .Take(limit)
+            .ToListAsync(cancellationToken);
+    }
+
     internal static string HashAddress(string address) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(address)));
 }

@@ -88,4 +88,13 @@ internal sealed class NotificationRepository(IDbContextFactory<CallNotifyDbConte
             }
         }
     }
+
+    public async Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var oldest = db.Notifications.Where(n => n.ReceivedAt < cutoff).OrderBy(n => n.ReceivedAt).Select(n => n.Id).Take(limit);
+
+        // Deliveries go with their notification (ON DELETE CASCADE).
+        return await db.Notifications.Where(n => oldest.Contains(n.Id)).ExecuteDeleteAsync(cancellationToken);
+    }
 }
