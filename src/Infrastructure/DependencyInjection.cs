@@ -1,4 +1,5 @@
 using CallNotify.Application.Common.Ports;
+using CallNotify.Infrastructure.Channels.Fcm;
 using CallNotify.Infrastructure.Configuration;
 using CallNotify.Infrastructure.Persistence;
 using CallNotify.Infrastructure.Persistence.Repositories;
@@ -38,6 +39,7 @@ public static class DependencyInjection
         services.AddSingleton<WebSocketSessionHost>();
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
+        services.AddFcmChannel(configuration);
 
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadinessTag]);
         return services;
