@@ -27,9 +27,13 @@ public abstract class ApiFixture(StoreKind storeKind)
 
     protected virtual IDictionary<string, string?>? Settings => null;
 
+    /// <summary>Runs before the app starts (e.g. to start fake providers the settings point at).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
     [OneTimeSetUp]
     public async Task StartAppAsync()
     {
+        await BeforeStartAsync();
         _store = await TestStore.CreateAsync(StoreKind);
         _app = new CallNotifyApp(_store, Settings);
         Admin = _app.CreateAdminClient();
@@ -38,6 +42,9 @@ public abstract class ApiFixture(StoreKind storeKind)
 
     [SetUp]
     public Task ResetAsync() => App.ResetStoreAsync();
+
+    /// <summary>Runs after the app stopped.</summary>
+    protected virtual ValueTask AfterStopAsync() => ValueTask.CompletedTask;
 
     [OneTimeTearDown]
     public async Task StopAppAsync()
@@ -53,6 +60,8 @@ public abstract class ApiFixture(StoreKind storeKind)
         {
             await _store.DisposeAsync();
         }
+
+        await AfterStopAsync();
     }
 
     protected async Task<JsonElement> RegisterAsync(

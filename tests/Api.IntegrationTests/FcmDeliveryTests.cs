@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using CallNotify.Api.IntegrationTests.Support;
+using CallNotify.Infrastructure.Tests.Channels.Fcm;
+
+namespace CallNotify.Api.IntegrationTests;
+
+/// <summary>The whole path with FCM configured: webhook → store → FCM HTTP v1 (a fake server on loopback) → outcome.</summary>
+[TestFixture(StoreKind.Postgres)]
+[TestFixture(StoreKind.Sqlite)]
+public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
+{
+#pragma warning disable NUnit1032 // Disposed in AfterStopAsync, which the base class's one-time tear-down calls.
+    private ServiceAccount _account = null!;
+#pragma warning restore NUnit1032
+    private FakeFcmServer _fcm = null!;
+    private DirectoryInfo _keys = null!;
+    private string _keyFile = null!;
+
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Fcm:CredentialsFile"] = _keyFile,
+        ["Fcm:Endpoint"] = _fcm.BaseUrl.ToString(),
+    };
+
+    protected override async Task BeforeStartAsync()
+    {
+        _account = new ServiceAccount();
+        _fcm = await FakeFcmServer.StartAsync(_account);
+        _keys = Directory.CreateTempSubdirectory("callnotify-fcm-");
+        _keyFile = _account.WriteKeyFile(_keys.FullName, _fcm.TokenUri);
+    }
+
+    protected override async ValueTask AfterStopAsync()
+    {
+        await _fcm.DisposeAsync();
+        _account.Dispose();
+        _keys.Delete(recursive: true);
+    }
+
+    [SetUp]
+    public void ClearFake()
+    {
+        _fcm.Sends.Clear();
+        _fcm.Script.Clear();
+    }
+
+    [Test]
+    public async Task DeliversTheBodyAsAnFcmDataMessageAndAnswers200()
+    {
+        var binding = await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-registration-token-1");
+        var messageId = TwilioRequests.NewMessageId();
+        var body = TwilioRequests.Body(messageId: messageId);
+
+        using var response = await PostWebhookAsync(body);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(_fcm.Sends, Has.Count.EqualTo(1));
+        _fcm.Sends.TryPeek(out var send);
+        using var sent = send!.Json();
+        var message = sent.RootElement.GetProperty("message");
+        using var original = JsonDocument.Parse(body);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(message.GetProperty("token").GetString(), Is.EqualTo("fcm-registration-token-1"));
+            Assert.That(message.GetProperty("android").GetProperty("priority").GetString(), Is.EqualTo("HIGH"));
+            foreach (var field in original.RootElement.EnumerateObject())
+            {
+                Assert.That(message.GetProperty("data").GetProperty(field.Name).GetString(), Is.EqualTo(field.Value.GetString()), field.Name);
+            }
+        }
+
+        var delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
+        var reread = await Eventually(
+            async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
+            b => b.GetProperty("lastDeliveryAt").ValueKind == JsonValueKind.String);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(delivery.GetProperty("status").GetString(), Is.EqualTo("accepted"));
+            Assert.That(delivery.GetProperty("channel").GetString(), Is.EqualTo("fcm"));
+            Assert.That(reread.GetProperty("lastDeliveryAt").ValueKind, Is.EqualTo(JsonValueKind.String));
+        }
+    }
+
+    [Test]
+    public async Task AnUnregisteredTokenDeactivatesTheBindingAnd404sWhenItWasTheOnlyClient()
+    {
+        var binding = await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-dead-token");
+        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")));
+
+        using var first = await PostWebhookAsync(TwilioRequests.Body());
+        var reread = await Eventually(async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
+            b => b.GetProperty("status").GetString() == "inactive");
+        using var second = await PostWebhookAsync(TwilioRequests.Body());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+            Assert.That(reread.GetProperty("inactiveReason").GetString(), Is.EqualTo("unregistered"));
+            Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "A deactivated binding is never tried again.");
+            Assert.That(_fcm.Sends, Has.Count.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task AnswersAtTheFirstAcceptedDeliveryWhileAnotherIsStillRetrying()
+    {
+        await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-flaky-token");
+        using var bob = await ConnectAsync("bob");
+        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "try later", "UNAVAILABLE"), RetryAfter: "1"));
+        var messageId = TwilioRequests.NewMessageId();
+
+        using var response = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
+        var frame = await ReceiveFrameAsync(bob, TimeSpan.FromSeconds(5));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(frame, Is.Not.Null);
+        }
+
+        // The FCM delivery is retried after FCM's Retry-After and then accepted.
+        var fcmDelivery = await Eventually(
+            async () => (await GetNotificationAsync(messageId)).GetProperty("deliveries").EnumerateArray().Single(d => d.GetProperty("channel").GetString() == "fcm"),
+            d => d.GetProperty("status").GetString() == "accepted");
+        Assert.That(fcmDelivery.GetProperty("attempts").GetInt32(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task APayloadOverFcmsLimitFailsThatDeliveryAndKeepsTheBinding()
+    {
+        var binding = await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-big-token");
+        var body = TwilioRequests.Body().TrimEnd('}') + ",\"twi_params\":\"" + new string('p', 5000) + "\"}";
+        body = body.Replace("\"twi_params\":\"k=v&k2=v%202\",", string.Empty, StringComparison.Ordinal);
+        var messageId = JsonDocument.Parse(body).RootElement.GetProperty("twi_message_id").GetString()!;
+
+        using var response = await PostWebhookAsync(body);
+
+        var delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
+        var reread = await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(delivery.GetProperty("lastError").GetString(), Is.EqualTo("payload-too-large"));
+            Assert.That(reread.GetProperty("status").GetString(), Is.EqualTo("active"));
+            Assert.That(_fcm.Sends, Is.Empty);
+        }
+    }
+
+    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
