@@ -1,4 +1,5 @@
 using CallNotify.Application.Common.Ports;
+using CallNotify.Infrastructure.Channels.Apns;
 using CallNotify.Infrastructure.Channels.Fcm;
 using CallNotify.Infrastructure.Configuration;
 using CallNotify.Infrastructure.Persistence;
@@ -40,6 +41,7 @@ public static class DependencyInjection
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
         services.AddFcmChannel(configuration);
+        services.AddApnsChannels(configuration);
 
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadinessTag]);
         return services;
