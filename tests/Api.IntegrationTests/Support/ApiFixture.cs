@@ -27,6 +27,9 @@ public abstract class ApiFixture(StoreKind storeKind)
 
     protected virtual IDictionary<string, string?>? Settings => null;
 
+    /// <summary>Test-only service changes (e.g. trusting a fake provider's certificate).</summary>
+    protected virtual Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? Services => null;
+
     /// <summary>Runs before the app starts (e.g. to start fake providers the settings point at).</summary>
     protected virtual Task BeforeStartAsync() => Task.CompletedTask;
 
@@ -35,7 +38,7 @@ public abstract class ApiFixture(StoreKind storeKind)
     {
         await BeforeStartAsync();
         _store = await TestStore.CreateAsync(StoreKind);
-        _app = new CallNotifyApp(_store, Settings);
+        _app = new CallNotifyApp(_store, Settings, services: Services);
         Admin = _app.CreateAdminClient();
         Anonymous = _app.CreateClient();
     }
