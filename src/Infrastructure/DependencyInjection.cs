@@ -6,12 +6,14 @@ using CallNotify.Infrastructure.Persistence;
 using CallNotify.Infrastructure.Persistence.Repositories;
 using CallNotify.Infrastructure.Twilio;
 using CallNotify.Infrastructure.WebSockets;
+using CallNotify.Infrastructure.WebSockets.Instances;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace CallNotify.Infrastructure;
 
@@ -35,8 +37,8 @@ public static class DependencyInjection
 
         services.AddSingleton<IWebhookSignatureVerifier, TwilioSignatureVerifier>();
         services.AddSingleton<IWebSocketTokenService, WebSocketTokenService>();
+        services.AddSingleton<ServiceInstance>();
         services.AddSingleton<WebSocketSessionRegistry>();
-        services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<WebSocketSessionRegistry>());
         services.AddSingleton<WebSocketSessionHost>();
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
@@ -63,8 +65,35 @@ public static class DependencyInjection
                 new DbContextFactoryAdapter<SqliteCallNotifyDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteCallNotifyDbContext>>()));
         }
 
+        AddSessionRouting(services, store);
         services.AddSingleton<IBindingRepository, BindingRepository>();
         services.AddSingleton<INotificationRepository, NotificationRepository>();
         services.AddSingleton<StoreMigrator>();
+    }
+
+    /// <summary>
+    /// Where live sessions are counted and how they are reached: on PostgreSQL across every instance on the database
+    /// (presence rows with heartbeats, LISTEN/NOTIFY relay; see docs/decisions/0008), on SQLite in this process only.
+    /// </summary>
+    private static void AddSessionRouting(IServiceCollection services, StoreConnection store)
+    {
+        if (store.Provider == StorageProvider.Postgres)
+        {
+            services.AddSingleton(_ => NpgsqlDataSource.Create(store.ConnectionString));
+            services.AddSingleton<PostgresPresence>();
+            services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<PostgresPresence>());
+            services.AddSingleton<ISessionPresence>(sp => sp.GetRequiredService<PostgresPresence>());
+            services.AddSingleton<PostgresSessionRelay>();
+            services.AddSingleton<ISessionRelay>(sp => sp.GetRequiredService<PostgresSessionRelay>());
+            services.AddHostedService<InstanceHeartbeat>();
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresSessionRelay>());
+        }
+        else
+        {
+            services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<WebSocketSessionRegistry>());
+            services.AddSingleton<SingleInstanceSessions>();
+            services.AddSingleton<ISessionPresence>(sp => sp.GetRequiredService<SingleInstanceSessions>());
+            services.AddSingleton<ISessionRelay>(sp => sp.GetRequiredService<SingleInstanceSessions>());
+        }
     }
 }

@@ -200,7 +200,7 @@ public sealed class WebhookTests(StoreKind store) : ApiFixture(store)
         await bob.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         bob.Dispose();
 
-        var registry = (Application.Common.Ports.ILiveSessionRegistry)App.Services.GetService(typeof(Application.Common.Ports.ILiveSessionRegistry))!;
+        var registry = (Infrastructure.WebSockets.WebSocketSessionRegistry)App.Services.GetService(typeof(Infrastructure.WebSockets.WebSocketSessionRegistry))!;
         for (var i = 0; i < 100 && registry.Count > 0; i++)
         {
             await Task.Delay(20);

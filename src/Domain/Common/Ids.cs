@@ -14,6 +14,7 @@ public static class Ids
     public const string NotificationPrefix = "NO";
     public const string DeliveryPrefix = "DL";
     public const string SessionPrefix = "WS";
+    public const string InstancePrefix = "IN";
 
     public static string New(string prefix, DateTimeOffset at) => prefix + Guid.CreateVersion7(at).ToString("N");
 

@@ -4,8 +4,11 @@ using CallNotify.Domain.Notifications;
 
 namespace CallNotify.Infrastructure.WebSockets;
 
-/// <summary>Delivers to a live session: one text frame holding the exact webhook body.</summary>
-public sealed class WebSocketChannel(WebSocketSessionRegistry registry) : INotificationChannel
+/// <summary>
+/// Delivers to a live session: one text frame holding the exact webhook body. A session held by another instance
+/// is reached through the <see cref="ISessionRelay"/>.
+/// </summary>
+public sealed class WebSocketChannel(WebSocketSessionRegistry registry, ISessionRelay relay) : INotificationChannel
 {
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5);
 
@@ -14,17 +17,23 @@ public sealed class WebSocketChannel(WebSocketSessionRegistry registry) : INotif
     public async ValueTask<DeliveryResult> SendAsync(ChannelMessage message, CancellationToken cancellationToken)
     {
         var session = registry.Get(message.Address);
-        if (session is null)
-        {
-            return DeliveryResult.ClientGone(DeliveryErrors.SessionClosed);
-        }
+        return session is null
+            ? await relay.SendAsync(message.Address, message.DeliveryId, cancellationToken)
+            : await SendFrameAsync(session, message.Payload, SendTimeout, cancellationToken);
+    }
 
-        // A client that stops reading must not hold a delivery forever.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(SendTimeout);
+    /// <summary>Writes one frame to a session of this instance; a client that stops reading is dropped after <paramref name="timeout"/>.</summary>
+    internal static async Task<DeliveryResult> SendFrameAsync(
+        WebSocketSession session,
+        ReadOnlyMemory<byte> payload,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            return await session.SendAsync(message.Payload, timeout.Token)
+            return await session.SendAsync(payload, deadline.Token)
                 ? DeliveryResult.Accepted()
                 : DeliveryResult.ClientGone(DeliveryErrors.SessionClosed);
         }

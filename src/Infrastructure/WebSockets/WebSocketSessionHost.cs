@@ -9,10 +9,18 @@ namespace CallNotify.Infrastructure.WebSockets;
 
 /// <summary>
 /// Runs one accepted WebSocket connection: registers the session while it is open, reads what the client sends
-/// (acknowledgements; anything else is ignored), and closes cleanly when either side is done.
+/// (acknowledgements; anything else is ignored), and closes cleanly when either side is done. While it is open the
+/// session is also known to the other instances through <see cref="ISessionPresence"/>.
 /// </summary>
-public sealed class WebSocketSessionHost(WebSocketSessionRegistry registry, TimeProvider time, ILogger<WebSocketSessionHost> logger)
+public sealed class WebSocketSessionHost(
+    WebSocketSessionRegistry registry,
+    ISessionPresence presence,
+    TimeProvider time,
+    ILogger<WebSocketSessionHost> logger)
 {
+    /// <summary>How long the presence row's removal may take once the connection is over.</summary>
+    private static readonly TimeSpan UnregisterTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Client messages are small; a larger one closes the connection.</summary>
     public const int MaxClientMessageBytes = 4096;
 
@@ -25,6 +33,11 @@ public sealed class WebSocketSessionHost(WebSocketSessionRegistry registry, Time
         var now = time.GetUtcNow();
         using var session = new WebSocketSession(Ids.New(Ids.SessionPrefix, now), claims.AccountSid.Value, claims.Identity.Value, socket, now);
         registry.Add(session);
+        if (!await TryRegisterAsync(session, cancellationToken))
+        {
+            return;
+        }
+
         logger.LogInformation("WebSocket session {SessionId} connected for {AccountSid}/{Identity}", session.Id, session.AccountSid, session.Identity);
         var buffer = ArrayPool<byte>.Shared.Rent(MaxClientMessageBytes);
         try
@@ -69,9 +82,55 @@ public sealed class WebSocketSessionHost(WebSocketSessionRegistry registry, Time
         }
         finally
         {
+            // Out of the store first: once the session is gone locally, no instance still counts it.
+            await UnregisterAsync(session);
             registry.Remove(session);
             ArrayPool<byte>.Shared.Return(buffer);
             logger.LogInformation("WebSocket session {SessionId} closed", session.Id);
+        }
+    }
+
+    /// <summary>
+    /// A session the other instances cannot see would miss their notifications: when the store does not take it,
+    /// the client is told to come back (1011) rather than kept half-connected.
+    /// </summary>
+    private async Task<bool> TryRegisterAsync(WebSocketSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await presence.RegisterAsync(session, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or InvalidOperationException or OperationCanceledException)
+        {
+            logger.LogWarning(ex, "WebSocket session {SessionId} could not be registered in the store; closing it", session.Id);
+            registry.Remove(session);
+            try
+            {
+                using var timeout = new CancellationTokenSource(UnregisterTimeout);
+                await session.CloseAsync(WebSocketCloseStatus.InternalServerError, "try again", timeout.Token);
+            }
+            catch (Exception closeError) when (closeError is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+            {
+                session.Socket.Abort();
+            }
+
+            return false;
+        }
+    }
+
+    private async Task UnregisterAsync(WebSocketSession session)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(UnregisterTimeout);
+            await presence.UnregisterAsync(session, timeout.Token);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The row lingers until this instance's housekeeping (or, if it is stopping, its leaving) removes it;
+            // meanwhile a delivery to it is answered "session-closed".
+            logger.LogWarning(ex, "WebSocket session {SessionId} could not be removed from the store", session.Id);
         }
     }
 

@@ -5,12 +5,16 @@ using CallNotify.Domain.Common;
 
 namespace CallNotify.Infrastructure.WebSockets;
 
-/// <summary>The WebSocket sessions connected to this instance, indexed by id and by (account, identity).</summary>
-public sealed class WebSocketSessionRegistry : ILiveSessionRegistry
+/// <summary>
+/// The WebSocket sessions connected to this instance, indexed by id and by (account, identity). On SQLite (one
+/// instance) it is also the <see cref="ILiveSessionRegistry"/>; on PostgreSQL the store's presence tables are.
+/// </summary>
+public sealed class WebSocketSessionRegistry(ServiceInstance instance) : ILiveSessionRegistry
 {
     private readonly ConcurrentDictionary<string, WebSocketSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Account, string Identity), ImmutableArray<WebSocketSession>> _byClient = new();
 
+    /// <summary>The sessions connected to this instance.</summary>
     public int Count => _byId.Count;
 
     public void Add(WebSocketSession session)
@@ -46,10 +50,11 @@ public sealed class WebSocketSessionRegistry : ILiveSessionRegistry
 
     public WebSocketSession? Get(string sessionId) => _byId.GetValueOrDefault(sessionId);
 
-    public IReadOnlyList<LiveSession> Find(AccountSid accountSid, ClientIdentity identity) =>
-        _byClient.TryGetValue((accountSid.Value, identity.Value), out var sessions)
-            ? [.. sessions.Select(s => new LiveSession(s.Id, s.AccountSid, s.Identity, s.ConnectedAt))]
-            : [];
+    public Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<LiveSession>>(
+            _byClient.TryGetValue((accountSid.Value, identity.Value), out var sessions)
+                ? [.. sessions.Select(s => new LiveSession(s.Id, instance.Id, s.AccountSid, s.Identity, s.ConnectedAt))]
+                : []);
 
     public IReadOnlyCollection<WebSocketSession> All => [.. _byId.Values];
 }

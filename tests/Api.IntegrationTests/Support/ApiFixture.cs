@@ -102,14 +102,7 @@ public abstract class ApiFixture(StoreKind storeKind)
         await socket.ConnectAsync(uri, timeout.Token);
 
         // The server registers the session right after the upgrade; wait for it to count.
-        var registry = (Application.Common.Ports.ILiveSessionRegistry)App.Services.GetService(typeof(Application.Common.Ports.ILiveSessionRegistry))!;
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (registry.Find(Domain.Common.AccountSid.Parse(accountSid), Domain.Common.ClientIdentity.Parse(identity)).Count == 0)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "The session was never registered.");
-            await Task.Delay(10);
-        }
-
+        await App.WaitForSessionsAsync(accountSid, identity, 1);
         return socket;
     }
 

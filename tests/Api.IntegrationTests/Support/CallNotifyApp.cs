@@ -1,5 +1,8 @@
 using System.Net.Http.Headers;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
 using CallNotify.Infrastructure.Persistence;
+using CallNotify.Infrastructure.WebSockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -73,9 +76,34 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>Empties every table, children first.</summary>
+    /// <summary>Waits (bounded) until this instance counts at least <paramref name="count"/> live sessions of (account, identity).</summary>
+    public async Task WaitForSessionsAsync(string accountSid, string identity, int count)
+    {
+        var registry = Services.GetRequiredService<ILiveSessionRegistry>();
+        var account = Domain.Common.AccountSid.Parse(accountSid);
+        var client = ClientIdentity.Parse(identity);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await registry.FindAsync(account, client, CancellationToken.None)).Count < count)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "The session was never registered.");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
+    /// Empties every table, children first. Presence rows stay (they belong to the running instances), but first the
+    /// sessions of the previous test are let go: a client socket disposed a moment ago may still be leaving the store,
+    /// and on PostgreSQL its row would count in the next test.
+    /// </summary>
     public async Task ResetStoreAsync()
     {
+        var sessions = Services.GetRequiredService<WebSocketSessionRegistry>();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (sessions.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         var contexts = Services.GetRequiredService<IDbContextFactory<CallNotifyDbContext>>();
         await using var db = await contexts.CreateDbContextAsync();
         await db.Deliveries.ExecuteDeleteAsync();

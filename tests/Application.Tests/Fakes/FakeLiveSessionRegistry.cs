@@ -3,9 +3,11 @@ using CallNotify.Domain.Common;
 
 namespace CallNotify.Application.Tests.Fakes;
 
-/// <summary>The WebSocket sessions "connected" right now: tests add and remove them.</summary>
+/// <summary>The WebSocket sessions "connected" right now, on any instance: tests add and remove them.</summary>
 public sealed class FakeLiveSessionRegistry : ILiveSessionRegistry
 {
+    public const string InstanceId = "IN0123456789abcdef0123456789abcdef";
+
     private readonly Lock _gate = new();
     private readonly List<LiveSession> _sessions = [];
 
@@ -20,9 +22,9 @@ public sealed class FakeLiveSessionRegistry : ILiveSessionRegistry
         }
     }
 
-    public LiveSession Connect(AccountSid accountSid, ClientIdentity identity, DateTimeOffset connectedAt)
+    public LiveSession Connect(AccountSid accountSid, ClientIdentity identity, DateTimeOffset connectedAt, string instanceId = InstanceId)
     {
-        var session = new LiveSession(Ids.New(Ids.SessionPrefix, connectedAt), accountSid.Value, identity.Value, connectedAt);
+        var session = new LiveSession(Ids.New(Ids.SessionPrefix, connectedAt), instanceId, accountSid.Value, identity.Value, connectedAt);
         lock (_gate)
         {
             _sessions.Add(session);
@@ -39,11 +41,12 @@ public sealed class FakeLiveSessionRegistry : ILiveSessionRegistry
         }
     }
 
-    public IReadOnlyList<LiveSession> Find(AccountSid accountSid, ClientIdentity identity)
+    public Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return [.. _sessions.Where(s => s.AccountSid == accountSid.Value && s.Identity == identity.Value)];
+            return Task.FromResult<IReadOnlyList<LiveSession>>(
+                [.. _sessions.Where(s => s.AccountSid == accountSid.Value && s.Identity == identity.Value)]);
         }
     }
 }

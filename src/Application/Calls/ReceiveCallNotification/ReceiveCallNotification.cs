@@ -78,7 +78,7 @@ public sealed class ReceiveCallNotificationHandler(
         // 3. Lookup: every active client of (account, identity).
         var now = time.GetUtcNow();
         var active = await bindings.FindActiveAsync(account, body.Identity, now, cancellationToken);
-        var live = sessions.Find(account, body.Identity);
+        var live = await sessions.FindAsync(account, body.Identity, cancellationToken);
         if (active.Count == 0 && live.Count == 0)
         {
             // A repeat of a notification whose clients have gone since is still answered from its record.

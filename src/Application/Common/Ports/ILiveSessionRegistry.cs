@@ -2,12 +2,12 @@ using CallNotify.Domain.Common;
 
 namespace CallNotify.Application.Common.Ports;
 
-/// <summary>The WebSocket clients connected right now.</summary>
+/// <summary>The WebSocket clients connected right now, to this instance or to any other serving the same store.</summary>
 public interface ILiveSessionRegistry
 {
-    IReadOnlyList<LiveSession> Find(AccountSid accountSid, ClientIdentity identity);
-
-    int Count { get; }
+    /// <summary>Every live session of (account, identity), whichever instance holds it.</summary>
+    Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken);
 }
 
-public sealed record LiveSession(string SessionId, string AccountSid, string Identity, DateTimeOffset ConnectedAt);
+/// <param name="InstanceId">The instance the client is connected to (<c>IN…</c>).</param>
+public sealed record LiveSession(string SessionId, string InstanceId, string AccountSid, string Identity, DateTimeOffset ConnectedAt);

@@ -150,6 +150,23 @@ public class ReceiveCallNotificationHandlerTests
         Assert.That(result.Verdict, Is.EqualTo(WebhookVerdict.Delivered));
     }
 
+    [Test]
+    public async Task DeliversToSessionsOnEveryInstanceOfTheCallee()
+    {
+        var here = _sessions.Connect(TestData.Account, TestData.Bob, Start);
+        var there = _sessions.Connect(TestData.Account, TestData.Bob, Start, instanceId: "INfedcba9876543210fedcba9876543210");
+        var websocket = new ScriptedNotificationChannel(ChannelKind.WebSocket).Answer(DeliveryResult.Accepted(), DeliveryResult.Accepted());
+
+        var result = await PostAsync(Handler(websocket), TestData.WebhookBody());
+        var recorded = await RecordedAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Verdict, Is.EqualTo(WebhookVerdict.Delivered));
+            Assert.That(recorded.Deliveries.Select(d => d.SessionId), Is.EquivalentTo(new[] { here.SessionId, there.SessionId }));
+        }
+    }
+
     [TestCase("not json", "body")]
     [TestCase("[1,2]", "body")]
     public async Task InvalidNamingBodyWhenTheBodyIsNotAnObject(string body, string field)

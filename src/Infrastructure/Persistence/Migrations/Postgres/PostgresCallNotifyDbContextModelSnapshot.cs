@@ -270,6 +270,67 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.InstanceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("heartbeat_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_instances");
+
+                    b.HasIndex("HeartbeatAt")
+                        .HasDatabaseName("ix_instances_heartbeat_at");
+
+                    b.ToTable("instances", (string)null);
+                });
+
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.LiveSessionRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccountSid")
+                        .IsRequired()
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)")
+                        .HasColumnName("account_sid");
+
+                    b.Property<DateTimeOffset>("ConnectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("connected_at");
+
+                    b.Property<string>("Identity")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("identity");
+
+                    b.Property<string>("InstanceId")
+                        .IsRequired()
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)")
+                        .HasColumnName("instance_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_live_sessions");
+
+                    b.HasIndex("InstanceId")
+                        .HasDatabaseName("ix_live_sessions_instance_id");
+
+                    b.HasIndex("AccountSid", "Identity")
+                        .HasDatabaseName("ix_live_sessions_account_sid_identity");
+
+                    b.ToTable("live_sessions", (string)null);
+                });
+
             modelBuilder.Entity("CallNotify.Domain.Notifications.Delivery", b =>
                 {
                     b.HasOne("CallNotify.Domain.Notifications.CallNotification", null)

@@ -264,6 +264,67 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.InstanceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("HeartbeatAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("heartbeat_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_instances");
+
+                    b.HasIndex("HeartbeatAt")
+                        .HasDatabaseName("ix_instances_heartbeat_at");
+
+                    b.ToTable("instances", (string)null);
+                });
+
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.LiveSessionRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccountSid")
+                        .IsRequired()
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("account_sid");
+
+                    b.Property<long>("ConnectedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("connected_at");
+
+                    b.Property<string>("Identity")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("identity");
+
+                    b.Property<string>("InstanceId")
+                        .IsRequired()
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_live_sessions");
+
+                    b.HasIndex("InstanceId")
+                        .HasDatabaseName("ix_live_sessions_instance_id");
+
+                    b.HasIndex("AccountSid", "Identity")
+                        .HasDatabaseName("ix_live_sessions_account_sid_identity");
+
+                    b.ToTable("live_sessions", (string)null);
+                });
+
             modelBuilder.Entity("CallNotify.Domain.Notifications.Delivery", b =>
                 {
                     b.HasOne("CallNotify.Domain.Notifications.CallNotification", null)

@@ -1,0 +1,34 @@
+using CallNotify.Domain.Common;
+using CallNotify.Infrastructure.Persistence.Presence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CallNotify.Infrastructure.Persistence.Configurations;
+
+internal sealed class InstanceConfiguration : IEntityTypeConfiguration<InstanceRecord>
+{
+    public void Configure(EntityTypeBuilder<InstanceRecord> builder)
+    {
+        builder.ToTable("instances");
+        builder.HasKey(i => i.Id);
+        builder.Property(i => i.Id).HasMaxLength(34);
+        builder.HasIndex(i => i.HeartbeatAt);
+    }
+}
+
+internal sealed class LiveSessionConfiguration : IEntityTypeConfiguration<LiveSessionRecord>
+{
+    public void Configure(EntityTypeBuilder<LiveSessionRecord> builder)
+    {
+        builder.ToTable("live_sessions");
+        builder.HasKey(s => s.Id);
+        builder.Property(s => s.Id).HasMaxLength(34);
+        builder.Property(s => s.InstanceId).HasMaxLength(34).IsRequired();
+        builder.Property(s => s.AccountSid).HasMaxLength(AccountSid.Length).IsRequired();
+        builder.Property(s => s.Identity).HasMaxLength(ClientIdentity.MaxLength).IsRequired();
+
+        // The webhook's lookup, and the clean-up of one instance's sessions.
+        builder.HasIndex(s => new { s.AccountSid, s.Identity });
+        builder.HasIndex(s => s.InstanceId);
+    }
+}

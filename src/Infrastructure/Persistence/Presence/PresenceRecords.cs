@@ -1,0 +1,26 @@
+namespace CallNotify.Infrastructure.Persistence.Presence;
+
+/// <summary>
+/// One running instance of the service and its last heartbeat (PostgreSQL only: SQLite is single-instance and
+/// never writes these rows). Persistence records, not domain entities: they are written with plain SQL.
+/// </summary>
+internal sealed class InstanceRecord
+{
+    public required string Id { get; init; }
+
+    public DateTimeOffset HeartbeatAt { get; init; }
+}
+
+/// <summary>A WebSocket session connected to one instance; it counts while that instance's heartbeat is fresh.</summary>
+internal sealed class LiveSessionRecord
+{
+    public required string Id { get; init; }
+
+    public required string InstanceId { get; init; }
+
+    public required string AccountSid { get; init; }
+
+    public required string Identity { get; init; }
+
+    public DateTimeOffset ConnectedAt { get; init; }
+}

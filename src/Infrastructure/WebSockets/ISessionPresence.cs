@@ -1,0 +1,33 @@
+using CallNotify.Domain.Notifications;
+
+namespace CallNotify.Infrastructure.WebSockets;
+
+/// <summary>
+/// Makes this instance's sessions known to the other instances (PostgreSQL), or does nothing when there are no
+/// others (SQLite).
+/// </summary>
+public interface ISessionPresence
+{
+    /// <summary>Called once the session is in the local registry: from now on any instance may route to it.</summary>
+    Task RegisterAsync(WebSocketSession session, CancellationToken cancellationToken);
+
+    /// <summary>Called before the session leaves the local registry.</summary>
+    Task UnregisterAsync(WebSocketSession session, CancellationToken cancellationToken);
+}
+
+/// <summary>Hands a notification to a session held by another instance, and reports what that instance did with it.</summary>
+public interface ISessionRelay
+{
+    ValueTask<DeliveryResult> SendAsync(string sessionId, string deliveryId, CancellationToken cancellationToken);
+}
+
+/// <summary>A single instance (SQLite): every session is local, and one not found here is gone.</summary>
+public sealed class SingleInstanceSessions : ISessionPresence, ISessionRelay
+{
+    public Task RegisterAsync(WebSocketSession session, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task UnregisterAsync(WebSocketSession session, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask<DeliveryResult> SendAsync(string sessionId, string deliveryId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(DeliveryResult.ClientGone(DeliveryErrors.SessionClosed));
+}
