@@ -58,7 +58,7 @@ public sealed class ApnsDeliveryTests(StoreKind store) : ApiFixture(store)
         var body = TwilioRequests.Body(from: "client:alice");
 
         using var response = await PostWebhookAsync(body);
-        var requests = await Eventually(() => _apns.Requests.ToList(), r => r.Count == 2);
+        var requests = await Eventually.Until(() => Task.FromResult(_apns.Requests.ToList()), r => r.Count == 2);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var voipRequest = requests.Single(r => r.PushType == "voip");
@@ -86,29 +86,14 @@ public sealed class ApnsDeliveryTests(StoreKind store) : ApiFixture(store)
         _apns.Respond = (_, _) => Task.FromResult(new FakeReply(410, "Unregistered"));
 
         using var response = await PostWebhookAsync(TwilioRequests.Body());
-        var reread = await Eventually(
-            () => Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}").GetAwaiter().GetResult(),
+        var reread = await Eventually.Until(
+            () => Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
             b => b.GetProperty("status").GetString() == "inactive");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(reread.GetProperty("inactiveReason").GetString(), Is.EqualTo("unregistered"));
-        }
-    }
-
-    private static async Task<T> Eventually<T>(Func<T> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var value = read();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(50);
         }
     }
 }

@@ -103,46 +103,7 @@ public sealed class ExactlyOnceTests
         }
     }
 
-    private static async Task<ClientWebSocket> ConnectAsync(CallNotifyApp app, string identity)
-    {
-        using var admin = app.CreateAdminClient();
-        using var tokenResponse = await admin.PostAsJsonAsync("/admin/v1/websocket-tokens", new { accountSid = CallNotifyApp.AccountSid, identity });
-        var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new UriBuilder(app.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(token) }.Uri, CancellationToken.None);
+    private static Task<ClientWebSocket> ConnectAsync(CallNotifyApp app, string identity) => WebSocketClients.ConnectAsync(app, identity);
 
-        // The store (which every instance reads) must count the session before the storm starts.
-        var registry = app.Services.GetRequiredService<ILiveSessionRegistry>();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await registry.FindAsync(AccountSid.Parse(CallNotifyApp.AccountSid), ClientIdentity.Parse(identity), CancellationToken.None)).Count == 0)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "The session was never counted.");
-            await Task.Delay(20);
-        }
-
-        return socket;
-    }
-
-    private static async Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait)
-    {
-        using var timeout = new CancellationTokenSource(wait);
-        var buffer = new byte[128 * 1024];
-        var received = 0;
-        try
-        {
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(received), timeout.Token);
-                received += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            return buffer[..received];
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
+    private static Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait) => WebSocketClients.ReceiveFrameAsync(socket, wait);
 }

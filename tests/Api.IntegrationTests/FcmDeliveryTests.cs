@@ -73,7 +73,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
         }
 
         var delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
-        var reread = await Eventually(
+        var reread = await Eventually.Until(
             async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
             b => b.GetProperty("lastDeliveryAt").ValueKind == JsonValueKind.String);
         using (Assert.EnterMultipleScope())
@@ -91,7 +91,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
         _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")));
 
         using var first = await PostWebhookAsync(TwilioRequests.Body());
-        var reread = await Eventually(async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
+        var reread = await Eventually.Until(async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
             b => b.GetProperty("status").GetString() == "inactive");
         using var second = await PostWebhookAsync(TwilioRequests.Body());
 
@@ -122,7 +122,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
         }
 
         // The FCM delivery is retried after FCM's Retry-After and then accepted.
-        var fcmDelivery = await Eventually(
+        var fcmDelivery = await Eventually.Until(
             async () => (await GetNotificationAsync(messageId)).GetProperty("deliveries").EnumerateArray().Single(d => d.GetProperty("channel").GetString() == "fcm"),
             d => d.GetProperty("status").GetString() == "accepted");
         Assert.That(fcmDelivery.GetProperty("attempts").GetInt32(), Is.EqualTo(2));
@@ -146,21 +146,6 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
             Assert.That(delivery.GetProperty("lastError").GetString(), Is.EqualTo("payload-too-large"));
             Assert.That(reread.GetProperty("status").GetString(), Is.EqualTo("active"));
             Assert.That(_fcm.Sends, Is.Empty);
-        }
-    }
-
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(50);
         }
     }
 }

@@ -175,19 +175,8 @@ public sealed class MultiInstanceTests
 
     private static string NewIdentity() => "multi-" + Guid.NewGuid().ToString("N")[..12];
 
-    /// <summary>A client connected to <paramref name="app"/>; waits until <paramref name="countedBy"/> counts <paramref name="expected"/> sessions.</summary>
-    private static async Task<ClientWebSocket> ConnectAsync(CallNotifyApp app, string identity, CallNotifyApp countedBy, int expected = 1)
-    {
-        using var admin = app.CreateAdminClient();
-        using var tokenResponse = await admin.PostAsJsonAsync("/admin/v1/websocket-tokens", new { accountSid = CallNotifyApp.AccountSid, identity });
-        Assert.That(tokenResponse.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-        var socket = new ClientWebSocket();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync(new UriBuilder(app.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(token) }.Uri, timeout.Token);
-        await countedBy.WaitForSessionsAsync(CallNotifyApp.AccountSid, identity, expected);
-        return socket;
-    }
+    private static Task<ClientWebSocket> ConnectAsync(CallNotifyApp app, string identity, CallNotifyApp countedBy, int expected = 1) =>
+        WebSocketClients.ConnectAsync(app, identity, countedBy: countedBy, expected: expected);
 
     private static async Task<HttpResponseMessage> PostWebhookAsync(CallNotifyApp app, string body)
     {
@@ -202,28 +191,7 @@ public sealed class MultiInstanceTests
         return await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/notifications/{messageId}?accountSid={CallNotifyApp.AccountSid}");
     }
 
-    private static async Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait)
-    {
-        using var timeout = new CancellationTokenSource(wait);
-        var buffer = new byte[128 * 1024];
-        var received = 0;
-        try
-        {
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(received), timeout.Token);
-                received += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            return result.MessageType == WebSocketMessageType.Text ? buffer[..received] : null;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
+    private static Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait) => WebSocketClients.ReceiveFrameAsync(socket, wait);
 
     /// <summary>The backend pid of the connection that last ran <paramref name="listen"/>, other than <paramref name="notPid"/>; waits up to 15 s.</summary>
     private async Task<int> ListenerPidAsync(string listen, int? notPid)

@@ -93,43 +93,12 @@ public abstract class ApiFixture(StoreKind storeKind)
     }
 
     /// <summary>A real <see cref="ClientWebSocket"/> connected as (account, identity); waits until the server counts it.</summary>
-    protected async Task<ClientWebSocket> ConnectAsync(string identity = "bob", string accountSid = CallNotifyApp.AccountSid)
-    {
-        var token = await IssueTokenAsync(identity, accountSid);
-        var socket = new ClientWebSocket();
-        var uri = new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(token) }.Uri;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync(uri, timeout.Token);
-
-        // The server registers the session right after the upgrade; wait for it to count.
-        await App.WaitForSessionsAsync(accountSid, identity, 1);
-        return socket;
-    }
+    protected Task<ClientWebSocket> ConnectAsync(string identity = "bob", string accountSid = CallNotifyApp.AccountSid) =>
+        WebSocketClients.ConnectAsync(App, identity, accountSid);
 
     /// <summary>The next text frame, or null when none arrives within <paramref name="wait"/>.</summary>
-    protected static async Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait)
-    {
-        using var timeout = new CancellationTokenSource(wait);
-        var buffer = new byte[128 * 1024];
-        var received = 0;
-        try
-        {
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(received), timeout.Token);
-                received += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            Assert.That(result.MessageType, Is.EqualTo(WebSocketMessageType.Text));
-            return buffer[..received];
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
+    protected static Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait) =>
+        WebSocketClients.ReceiveFrameAsync(socket, wait);
 
     protected async Task<HttpResponseMessage> PostWebhookAsync(string body, string authToken = CallNotifyApp.AuthToken)
     {
