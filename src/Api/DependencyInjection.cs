@@ -37,6 +37,7 @@ public static class DependencyInjection
 
         services.AddOpenApi();
         services.AddHostedService<Hosting.StoreSweeperService>();
+        services.AddHostedService<Hosting.DeliveryTakeoverService>();
         return services;
     }
 }

@@ -3,7 +3,13 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using CallNotify.Api.IntegrationTests.Support;
+using CallNotify.Application.Calls.ResumeStalledDeliveries;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Tests.Channels.Fcm;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CallNotify.Api.IntegrationTests;
 
@@ -147,5 +153,58 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
             Assert.That(reread.GetProperty("status").GetString(), Is.EqualTo("active"));
             Assert.That(_fcm.Sends, Is.Empty);
         }
+    }
+
+    [Test]
+    public async Task ADeliveryLeftPendingByADeadInstanceIsTakenOverAndSent()
+    {
+        var binding = await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-orphan-token");
+        var messageId = await RecordOrphanAsync(binding, receivedSecondsAgo: 25);
+
+        await ResumeStalledAsync();
+        var delivery = await Eventually.Until(
+            async () => (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0],
+            d => d.GetProperty("status").GetString() != "pending");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(delivery.GetProperty("status").GetString(), Is.EqualTo("accepted"));
+            Assert.That(_fcm.Sends, Has.Count.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task ADeliveryWhoseInviteEndedWhileItsInstanceWasDeadIsRecordedExpiredAndNeverSent()
+    {
+        var binding = await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-late-token");
+        var messageId = await RecordOrphanAsync(binding, receivedSecondsAgo: 45);
+
+        await ResumeStalledAsync();
+        var delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(delivery.GetProperty("status").GetString(), Is.EqualTo("expired"));
+            Assert.That(_fcm.Sends, Is.Empty);
+        }
+    }
+
+    /// <summary>Records a notification with a pending delivery, as an instance that died right after recording it leaves it.</summary>
+    private async Task<string> RecordOrphanAsync(JsonElement binding, int receivedSecondsAgo)
+    {
+        var messageId = TwilioRequests.NewMessageId();
+        var body = Encoding.UTF8.GetBytes(TwilioRequests.Body(messageId: messageId));
+        var notification = CallNotification.Receive(
+            AccountSid.Parse(CallNotifyApp.AccountSid), messageId, "CA1", "client:alice", "client:bob", ClientIdentity.Parse("bob"), "twilio.voice.call",
+            body, DateTimeOffset.UtcNow.AddSeconds(-receivedSecondsAgo), TimeSpan.FromSeconds(30),
+            [DeliveryTarget.ForBinding(binding.GetProperty("id").GetString()!, ChannelKind.Fcm)]);
+        Assert.That(await App.Services.GetRequiredService<INotificationRepository>().TryAddAsync(notification, CancellationToken.None), Is.True);
+        return messageId;
+    }
+
+    private async Task ResumeStalledAsync()
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ISender>().Send(new ResumeStalledDeliveriesCommand());
     }
 }

@@ -112,10 +112,11 @@ public sealed class CallNotification
         ?? throw new InvalidOperationException($"Delivery {deliveryId} is not part of notification {Id}.");
 
     /// <summary>Records one attempt's result. A retry asked for after the invite's end expires the delivery instead.</summary>
-    public bool RecordResult(string deliveryId, DeliveryResult result, DateTimeOffset now)
+    /// <param name="retryAt">For a retry: when the next attempt is due (the dispatcher's backoff).</param>
+    public bool RecordResult(string deliveryId, DeliveryResult result, DateTimeOffset now, DateTimeOffset? retryAt = null)
     {
         var delivery = GetDelivery(deliveryId);
-        var changed = delivery.Apply(result, now);
+        var changed = delivery.Apply(result, now, retryAt);
         if (changed && delivery.Status == DeliveryStatus.Pending && !IsLiveAt(now))
         {
             delivery.Expire(now);
@@ -123,6 +124,10 @@ public sealed class CallNotification
 
         return Changed(changed);
     }
+
+    /// <summary>Takes over a delivery whose dispatcher went silent (see <see cref="Delivery.TakeOver"/>).</summary>
+    public bool TakeOverDelivery(string deliveryId, DateTimeOffset dueBy, DateTimeOffset leaseUntil, DateTimeOffset now) =>
+        Changed(GetDelivery(deliveryId).TakeOver(dueBy, leaseUntil, now));
 
     /// <summary>The invite is over for this delivery: it will never be sent.</summary>
     public bool ExpireDelivery(string deliveryId, DateTimeOffset now) => Changed(GetDelivery(deliveryId).Expire(now));

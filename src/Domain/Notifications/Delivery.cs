@@ -39,6 +39,12 @@ public sealed class Delivery
 
     public DateTimeOffset UpdatedAt { get; private set; }
 
+    /// <summary>
+    /// When the next attempt is due while the delivery is pending (null once final). The instance that dispatched it
+    /// attempts then; an instance that finds it long overdue takes it over (the first one died).
+    /// </summary>
+    public DateTimeOffset? NextAttemptAt { get; private set; }
+
     public bool IsFinal => Status != DeliveryStatus.Pending;
 
     internal static Delivery ForTarget(string notificationId, DeliveryTarget target, DateTimeOffset now) => new()
@@ -50,10 +56,11 @@ public sealed class Delivery
         Channel = target.Channel,
         Status = DeliveryStatus.Pending,
         UpdatedAt = now,
+        NextAttemptAt = now,
     };
 
     /// <summary>Applies one attempt's result. A final delivery does not change again.</summary>
-    internal bool Apply(DeliveryResult result, DateTimeOffset now)
+    internal bool Apply(DeliveryResult result, DateTimeOffset now, DateTimeOffset? retryAt = null)
     {
         if (IsFinal)
         {
@@ -71,6 +78,7 @@ public sealed class Delivery
                 break;
             case DeliveryResultKind.Retry:
                 LastError = Truncate(result.Reason);
+                NextAttemptAt = retryAt ?? now + (result.RetryAfter ?? TimeSpan.Zero);
                 break;
             case DeliveryResultKind.ClientGone:
                 Status = DeliveryStatus.Failed;
@@ -85,6 +93,27 @@ public sealed class Delivery
                 throw new ArgumentOutOfRangeException(nameof(result), result.Kind, null);
         }
 
+        if (IsFinal)
+        {
+            NextAttemptAt = null;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Another instance takes over a pending delivery whose next attempt was due by <paramref name="dueBy"/> and never
+    /// happened: it owns the delivery until <paramref name="leaseUntil"/>. False when it is final or not that late.
+    /// </summary>
+    internal bool TakeOver(DateTimeOffset dueBy, DateTimeOffset leaseUntil, DateTimeOffset now)
+    {
+        if (IsFinal || NextAttemptAt is not { } due || due > dueBy)
+        {
+            return false;
+        }
+
+        NextAttemptAt = leaseUntil;
+        UpdatedAt = now;
         return true;
     }
 
@@ -96,6 +125,7 @@ public sealed class Delivery
         }
 
         Status = DeliveryStatus.Expired;
+        NextAttemptAt = null;
         LastError ??= DeliveryErrors.InviteExpired;
         UpdatedAt = now;
         return true;

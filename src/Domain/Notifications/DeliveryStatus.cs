@@ -51,4 +51,5 @@ public static class DeliveryErrors
     public const string PayloadTooLarge = "payload-too-large";
     public const string SessionClosed = "session-closed";
     public const string InviteExpired = "invite-expired";
+    public const string BindingInactive = "binding-inactive";
 }

@@ -118,4 +118,21 @@ public sealed class InMemoryNotificationRepository : INotificationRepository
             return Task.FromResult(doomed.Count);
         }
     }
+
+    public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            IReadOnlyList<StalledDelivery> found =
+            [
+                .. _rows.SelectMany(n => n.Deliveries)
+                    .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= dueBy)
+                    .OrderBy(d => d.NextAttemptAt)
+                    .Take(limit)
+                    .Select(d => new StalledDelivery(d.NotificationId, d.Id)),
+            ];
+            return Task.FromResult(found);
+        }
+    }
 }

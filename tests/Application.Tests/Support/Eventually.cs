@@ -27,4 +27,20 @@ public static class Eventually
     }
 
     public static Task<bool> TrueAsync(Func<bool> condition) => TrueAsync(condition, DefaultTimeout);
+
+    /// <summary>Reads until <paramref name="done"/> holds or the default timeout passes; returns the last value read.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || clock.Elapsed > DefaultTimeout)
+            {
+                return value;
+            }
+
+            await Task.Delay(PollInterval);
+        }
+    }
 }

@@ -76,16 +76,29 @@ public sealed class NotificationDispatcher : IDisposable
         return NotificationOutcome.Pending;
     }
 
+    /// <summary>
+    /// Carries on a delivery this instance took over from one that went silent: attempts it now, and retries it as
+    /// the original dispatcher would have, until it is final or the invite ends.
+    /// </summary>
+    public void Resume(CallNotification notification, Delivery delivery, Binding? binding)
+    {
+        var bindings = binding is null ? new Dictionary<string, Binding>() : new Dictionary<string, Binding> { [binding.Id] = binding };
+        var message = ToMessage(notification, delivery, bindings);
+        var nobodyWaits = new TaskCompletionSource<NotificationOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(() => DeliverAsync(notification.Id, delivery.BindingId, message, nobodyWaits, delivery.Attempts + 1), CancellationToken.None);
+    }
+
     private async Task DeliverAsync(
         string notificationId,
         string? bindingId,
         ChannelMessage message,
-        TaskCompletionSource<NotificationOutcome> decision)
+        TaskCompletionSource<NotificationOutcome> decision,
+        int firstAttempt = 1)
     {
         var stopping = _stoppingToken;
         try
         {
-            for (var attempt = 1; ; attempt++)
+            for (var attempt = firstAttempt; ; attempt++)
             {
                 if (_time.GetUtcNow() >= message.InviteExpiresAt)
                 {
@@ -96,8 +109,9 @@ public sealed class NotificationDispatcher : IDisposable
                 }
 
                 var result = await SendOnceAsync(message, stopping);
+                var delay = Backoff(attempt, result.RetryAfter);
                 var updated = await _notifications.UpdateAsync(
-                    notificationId, n => n.RecordResult(message.DeliveryId, result, _time.GetUtcNow()), stopping);
+                    notificationId, n => n.RecordResult(message.DeliveryId, result, _time.GetUtcNow(), _time.GetUtcNow() + delay), stopping);
                 Decide(updated, decision);
                 await ApplyToBindingAsync(bindingId, message, result, stopping);
 
@@ -106,7 +120,6 @@ public sealed class NotificationDispatcher : IDisposable
                     return;
                 }
 
-                var delay = Backoff(attempt, result.RetryAfter);
                 if (_time.GetUtcNow() + delay >= message.InviteExpiresAt)
                 {
                     var expired = await _notifications.UpdateAsync(

@@ -20,9 +20,14 @@ public interface INotificationRepository
     /// </summary>
     Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken);
 
+    /// <summary>Pending deliveries whose next attempt was due by <paramref name="dueBy"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken);
+
     /// <summary>Deletes at most <paramref name="limit"/> notifications received before <paramref name="cutoff"/>, with their deliveries.</summary>
     Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
+
+public sealed record StalledDelivery(string NotificationId, string DeliveryId);
 
 public sealed record NotificationQuery(
     string? AccountSid,

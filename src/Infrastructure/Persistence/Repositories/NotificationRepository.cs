@@ -89,6 +89,17 @@ internal sealed class NotificationRepository(IDbContextFactory<CallNotifyDbConte
         }
     }
 
+    public async Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Deliveries.AsNoTracking()
+            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= dueBy)
+            .OrderBy(d => d.NextAttemptAt)
+            .Take(limit)
+            .Select(d => new StalledDelivery(d.NotificationId, d.Id))
+            .ToListAsync(cancellationToken);
+    }
+
     public async Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

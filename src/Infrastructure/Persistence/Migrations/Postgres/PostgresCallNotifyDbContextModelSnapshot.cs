@@ -237,6 +237,10 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(500)")
                         .HasColumnName("last_error");
 
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
                     b.Property<string>("NotificationId")
                         .IsRequired()
                         .HasMaxLength(34)
@@ -266,6 +270,9 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("NotificationId")
                         .HasDatabaseName("ix_deliveries_notification_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_deliveries_status_next_attempt_at");
 
                     b.ToTable("deliveries", (string)null);
                 });

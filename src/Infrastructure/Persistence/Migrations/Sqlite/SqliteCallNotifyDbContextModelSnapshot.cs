@@ -231,6 +231,10 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
+                    b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
                     b.Property<string>("NotificationId")
                         .IsRequired()
                         .HasMaxLength(34)
@@ -260,6 +264,9 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("NotificationId")
                         .HasDatabaseName("ix_deliveries_notification_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_deliveries_status_next_attempt_at");
 
                     b.ToTable("deliveries", (string)null);
                 });
