@@ -25,7 +25,6 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly string _environment;
-
     private readonly Action<IServiceCollection>? _services;
 
     public CallNotifyApp(
@@ -36,20 +35,7 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
     {
         _environment = environment;
         _services = services;
-        _settings = new Dictionary<string, string?>
-        {
-            ["urls"] = "http://127.0.0.1:0",
-            ["Storage:Provider"] = store.Kind.ToString(),
-            ["ConnectionStrings:CallNotify"] = store.ConnectionString,
-            ["Twilio:Accounts:0:AccountSid"] = AccountSid,
-            ["Twilio:Accounts:0:AuthToken"] = AuthToken,
-            ["Twilio:Accounts:1:AccountSid"] = OtherAccountSid,
-            ["Twilio:Accounts:1:AuthToken"] = OtherAuthToken,
-            ["Admin:ApiKeys:0"] = AdminKey,
-            ["WebSocket:TokenSigningKey"] = SigningKey,
-            ["Dispatch:ResponseDeadlineMilliseconds"] = "1000",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        _settings = TestSettings(store);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;
@@ -57,6 +43,22 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
 
         UseKestrel(0);
     }
+
+    /// <summary>The settings every test instance runs with (test credentials, the given store, loopback).</summary>
+    public static Dictionary<string, string?> TestSettings(TestStore store) => new()
+    {
+        ["urls"] = "http://127.0.0.1:0",
+        ["Storage:Provider"] = store.Kind.ToString(),
+        ["ConnectionStrings:CallNotify"] = store.ConnectionString,
+        ["Twilio:Accounts:0:AccountSid"] = AccountSid,
+        ["Twilio:Accounts:0:AuthToken"] = AuthToken,
+        ["Twilio:Accounts:1:AccountSid"] = OtherAccountSid,
+        ["Twilio:Accounts:1:AuthToken"] = OtherAuthToken,
+        ["Admin:ApiKeys:0"] = AdminKey,
+        ["WebSocket:TokenSigningKey"] = SigningKey,
+        ["Dispatch:ResponseDeadlineMilliseconds"] = "1000",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
 
     /// <summary>The server's real address (http://127.0.0.1:port).</summary>
     public Uri BaseAddress
