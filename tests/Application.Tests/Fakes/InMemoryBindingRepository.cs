@@ -164,4 +164,22 @@ public sealed class InMemoryBindingRepository : IBindingRepository
             return Task.FromResult(found);
         }
     }
+
+    public Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            IReadOnlyList<(string, string)> found =
+            [
+                .. _rows.Values
+                    .Where(b => b.Status == BindingStatus.Active)
+                    .GroupBy(b => (b.AccountSid, b.Identity))
+                    .Where(g => g.Count() > max)
+                    .Select(g => g.Key)
+                    .Take(limit),
+            ];
+            return Task.FromResult(found);
+        }
+    }
 }

@@ -92,11 +92,38 @@ public sealed class SweepStoreHandlerTests
         await handler.Handle(new SweepStoreCommand(), CancellationToken.None);
         var again = await handler.Handle(new SweepStoreCommand(), CancellationToken.None);
 
-        Assert.That(again, Is.EqualTo(new SweepResult(0, 0)));
+        Assert.That(again, Is.EqualTo(new SweepResult(0, 0, 0)));
     }
 
-    private SweepStoreHandler Handler(int batchSize) =>
-        new(_bindings, _notifications, Options.Create(new RetentionOptions { NotificationDays = 7, BatchSize = batchSize }), _time);
+    [Test]
+    public async Task DeactivatesTheLeastRecentlyRefreshedBindingsBeyondTheLimit()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var binding = TestData.FcmBinding($"crowd-{i}", _time.GetUtcNow());
+            await _bindings.AddAsync(binding, CancellationToken.None);
+            ids.Add(binding.Id);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var result = await Handler(batchSize: 500, maxPerIdentity: 2).Handle(new SweepStoreCommand(), CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.BindingsSuperseded, Is.EqualTo(2));
+            Assert.That(ids.Select(id => _bindings[id]!.Status), Is.EqualTo(new[] { BindingStatus.Inactive, BindingStatus.Inactive, BindingStatus.Active, BindingStatus.Active }));
+            Assert.That(_bindings[ids[0]]!.InactiveReason, Is.EqualTo(InactiveReasons.Superseded));
+        }
+    }
+
+    private SweepStoreHandler Handler(int batchSize, int maxPerIdentity = 20) =>
+        new(
+            _bindings,
+            _notifications,
+            Options.Create(new RetentionOptions { NotificationDays = 7, BatchSize = batchSize }),
+            Options.Create(new BindingOptions { MaxPerIdentity = maxPerIdentity }),
+            _time);
 
     private CallNotification Notification(string messageId) =>
         CallNotification.Receive(

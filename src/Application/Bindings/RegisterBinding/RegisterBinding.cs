@@ -80,26 +80,6 @@ public sealed class RegisterBindingHandler(
         }
     }
 
-    /// <summary>
-    /// Keeps at most <see cref="BindingOptions.MaxPerIdentity"/> active bindings; the least recently refreshed go first,
-    /// and the one just registered (<paramref name="keepId"/>) never goes.
-    /// </summary>
-    private async Task DeactivateBeyondLimitAsync(AccountSid accountSid, ClientIdentity identity, string keepId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var active = await bindings.FindActiveAsync(accountSid, identity, now, cancellationToken);
-        var max = options.Value.MaxPerIdentity;
-        if (active.Count <= max)
-        {
-            return;
-        }
-
-        var byRecency = active
-            .OrderByDescending(b => b.Id == keepId)
-            .ThenByDescending(b => b.UpdatedAt)
-            .ThenByDescending(b => b.Id, StringComparer.Ordinal);
-        foreach (var stale in byRecency.Skip(max))
-        {
-            await bindings.UpdateAsync(stale.Id, b => b.Deactivate(InactiveReasons.Superseded, now), cancellationToken);
-        }
-    }
+    private Task<int> DeactivateBeyondLimitAsync(AccountSid accountSid, ClientIdentity identity, string keepId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        BindingLimit.EnforceAsync(bindings, accountSid, identity, options.Value.MaxPerIdentity, keepId, now, cancellationToken);
 }

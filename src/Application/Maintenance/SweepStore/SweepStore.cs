@@ -1,6 +1,7 @@
 using CallNotify.Application.Common.Options;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
+using CallNotify.Domain.Common;
 using Mediator;
 using Microsoft.Extensions.Options;
 
@@ -8,17 +9,19 @@ namespace CallNotify.Application.Maintenance.SweepStore;
 
 /// <summary>
 /// Housekeeping: bindings past their TTL become inactive (reason <c>expired</c>), and notification records older
-/// than <see cref="RetentionOptions.NotificationDays"/> are purged. Work is done in bounded batches, and every step is
+/// than <see cref="RetentionOptions.NotificationDays"/> are purged, and identities over <c>Bindings:MaxPerIdentity</c>
+/// active bindings lose the least recently refreshed. Work is done in bounded batches, and every step is
 /// idempotent, so several instances may sweep at once.
 /// </summary>
 public sealed record SweepStoreCommand : ICommand<SweepResult>;
 
-public sealed record SweepResult(int BindingsExpired, int NotificationsPurged);
+public sealed record SweepResult(int BindingsExpired, int NotificationsPurged, int BindingsSuperseded = 0);
 
 public sealed class SweepStoreHandler(
     IBindingRepository bindings,
     INotificationRepository notifications,
     IOptions<RetentionOptions> options,
+    IOptions<BindingOptions> bindingOptions,
     TimeProvider time) : ICommandHandler<SweepStoreCommand, SweepResult>
 {
     /// <summary>Batches per sweep and kind: what is left waits for the next sweep.</summary>
@@ -58,6 +61,15 @@ public sealed class SweepStoreHandler(
             }
         }
 
-        return new SweepResult(expired, purged);
+        // A lowered Bindings:MaxPerIdentity takes effect on identities nobody re-registers.
+        var superseded = 0;
+        var max = bindingOptions.Value.MaxPerIdentity;
+        foreach (var (account, identity) in await bindings.FindCrowdedIdentitiesAsync(max, batch, cancellationToken))
+        {
+            superseded += await Bindings.BindingLimit.EnforceAsync(
+                bindings, AccountSid.Parse(account), ClientIdentity.Parse(identity), max, keepId: null, now, cancellationToken);
+        }
+
+        return new SweepResult(expired, purged, superseded);
     }
 }

@@ -121,6 +121,19 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
             .ToListAsync(cancellationToken);
     }
 
+    public async Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var crowded = await db.Bindings.AsNoTracking()
+            .Where(b => b.Status == BindingStatus.Active)
+            .GroupBy(b => new { b.AccountSid, b.Identity })
+            .Where(g => g.Count() > max)
+            .Select(g => g.Key)
+            .Take(limit)
+            .ToListAsync(cancellationToken);
+        return [.. crowded.Select(k => (k.AccountSid, k.Identity))];
+    }
+
     internal static string HashAddress(string address) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(address)));
 }
