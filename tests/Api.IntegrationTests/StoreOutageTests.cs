@@ -48,6 +48,45 @@ public sealed class StoreOutageTests(StoreKind store) : ApiFixture(store)
         }
     }
 
+    [Test]
+    public async Task TwoInstancesBothAnswer503DuringTheOutageAndBothRecover()
+    {
+        await using var second = new CallNotifyApp(Store);
+        using var secondAdmin = second.CreateAdminClient();
+        var binding = await RegisterAsync(identity: "erin");
+        var database = new NpgsqlConnectionStringBuilder(Store.ConnectionString).Database!;
+        using (var warm = await secondAdmin.GetAsync("/admin/v1/bindings"))
+        {
+            Assert.That(warm.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        await SetConnectionsAllowedAsync(database, allowed: false);
+        try
+        {
+            using var first = await Admin.GetAsync("/admin/v1/bindings");
+            using var other = await secondAdmin.GetAsync("/admin/v1/bindings");
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+                Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            }
+        }
+        finally
+        {
+            await SetConnectionsAllowedAsync(database, allowed: true);
+        }
+
+        // Written through one instance before the outage, read through the other after it.
+        var reread = await Eventually.Until(
+            async () =>
+            {
+                using var response = await secondAdmin.GetAsync($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}");
+                return response.StatusCode;
+            },
+            status => status == HttpStatusCode.OK);
+        Assert.That(reread, Is.EqualTo(HttpStatusCode.OK));
+    }
+
     /// <summary>Closes the database to new connections and ends the existing ones (pooled ones included), or reopens it.</summary>
     private static async Task SetConnectionsAllowedAsync(string database, bool allowed)
     {
