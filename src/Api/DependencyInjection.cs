@@ -3,6 +3,7 @@ using CallNotify.Api.Http;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace CallNotify.Api;
 
@@ -36,6 +37,12 @@ public static class DependencyInjection
         });
 
         services.AddOpenApi();
+
+        // Metrics: the service's own meter plus ASP.NET Core's, scraped at /metrics in Prometheus text format.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
         services.AddHostedService<Hosting.StoreSweeperService>();
         services.AddHostedService<Hosting.DeliveryTakeoverService>();
         return services;

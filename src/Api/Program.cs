@@ -3,7 +3,9 @@ using CallNotify.Api.Endpoints;
 using CallNotify.Api.Http;
 using CallNotify.Application;
 using CallNotify.Application.Common.Behaviours;
+using System.Diagnostics;
 using CallNotify.Application.Common.Ports;
+using CallNotify.Application.Common.Telemetry;
 using CallNotify.Domain.Common;
 using CallNotify.Infrastructure;
 using CallNotify.Infrastructure.Configuration;
@@ -57,6 +59,23 @@ if (app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.MigrateOnS
 }
 
 app.UseForwardedHeaders();
+
+// Webhook answers by status and latency, measured outside the exception handler so its 503s count too.
+var metrics = app.Services.GetRequiredService<CallNotifyMetrics>();
+app.UseWhen(
+    context => context.Request.Path.Equals(TwilioWebhook.Path, StringComparison.Ordinal),
+    branch => branch.Use(async (context, next) =>
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            metrics.WebhookAnswered(context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+        }
+    }));
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebSockets(new WebSocketOptions
@@ -68,6 +87,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapOpenApi();
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(CallNotify.Infrastructure.DependencyInjection.ReadinessTag) });
 app.MapTwilioWebhook();

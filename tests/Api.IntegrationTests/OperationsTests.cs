@@ -37,6 +37,34 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
     }
 
     [Test]
+    public async Task MetricsAreServedInPrometheusFormat()
+    {
+        await RegisterAsync(identity: "metered", channel: "fcm");
+        using (await PostWebhookAsync(TwilioRequests.Body(to: "client:metered")))
+        using (await PostWebhookAsync(TwilioRequests.Body(to: "client:nobody-here")))
+        using (var bob = await ConnectAsync("gauge"))
+        {
+            // Counters are exported as they stand at the scrape; the exporter caches a scrape for a moment, so poll.
+            var text = await Eventually.Until(
+                () => Anonymous.GetStringAsync("/metrics"),
+                t => t.Contains("callnotify_webhook_requests_total", StringComparison.Ordinal)
+                    && t.Contains("status=\"404\"", StringComparison.Ordinal)
+                    && t.Contains("callnotify_deliveries_total", StringComparison.Ordinal)
+                    && t.Contains("callnotify_websocket_sessions", StringComparison.Ordinal));
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(text, Does.Contain("callnotify_webhook_requests_total{").And.Contain("status=\"404\""));
+                Assert.That(text, Does.Contain("status=\"503\""));
+                Assert.That(text, Does.Contain("callnotify_webhook_duration_seconds_bucket"));
+                Assert.That(text, Does.Contain("callnotify_deliveries_total{").And.Contain("channel=\"fcm\"").And.Contain("outcome=\"failed\""));
+                Assert.That(text, Does.Contain("callnotify_delivery_duration_seconds_bucket"));
+                Assert.That(text, Does.Match(@"callnotify_websocket_sessions(\{[^}]*\})? [1-9]"));
+            }
+        }
+    }
+
+    [Test]
     public async Task BindingsSurviveARestart()
     {
         var binding = await RegisterAsync(identity: "carol");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using CallNotify.Application.Common.Ports;
+using CallNotify.Application.Common.Telemetry;
 using CallNotify.Domain.Common;
 
 namespace CallNotify.Infrastructure.WebSockets;
@@ -9,8 +10,17 @@ namespace CallNotify.Infrastructure.WebSockets;
 /// The WebSocket sessions connected to this instance, indexed by id and by (account, identity). On SQLite (one
 /// instance) it is also the <see cref="ILiveSessionRegistry"/>; on PostgreSQL the store's presence tables are.
 /// </summary>
-public sealed class WebSocketSessionRegistry(ServiceInstance instance) : ILiveSessionRegistry
+public sealed class WebSocketSessionRegistry : ILiveSessionRegistry
 {
+    private readonly ServiceInstance _instance;
+
+    public WebSocketSessionRegistry(ServiceInstance instance, CallNotifyMetrics? metrics = null)
+    {
+        _instance = instance;
+        metrics?.Meter.CreateObservableGauge(
+            "callnotify.websocket.sessions", () => Count, "{session}", "Live WebSocket sessions connected to this instance.");
+    }
+
     private readonly ConcurrentDictionary<string, WebSocketSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Account, string Identity), ImmutableArray<WebSocketSession>> _byClient = new();
 
@@ -53,7 +63,7 @@ public sealed class WebSocketSessionRegistry(ServiceInstance instance) : ILiveSe
     public Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LiveSession>>(
             _byClient.TryGetValue((accountSid.Value, identity.Value), out var sessions)
-                ? [.. sessions.Select(s => new LiveSession(s.Id, instance.Id, s.AccountSid, s.Identity, s.ConnectedAt))]
+                ? [.. sessions.Select(s => new LiveSession(s.Id, _instance.Id, s.AccountSid, s.Identity, s.ConnectedAt))]
                 : []);
 
     public IReadOnlyCollection<WebSocketSession> All => [.. _byId.Values];

@@ -1,5 +1,6 @@
 using CallNotify.Application.Common.Options;
 using CallNotify.Application.Common.Ports;
+using CallNotify.Application.Common.Telemetry;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
@@ -25,6 +26,7 @@ public sealed class NotificationDispatcher : IDisposable
     private readonly IOptions<DispatchOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<NotificationDispatcher> _logger;
+    private readonly CallNotifyMetrics? _metrics;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationToken _stoppingToken;
     private int _disposed;
@@ -35,7 +37,8 @@ public sealed class NotificationDispatcher : IDisposable
         IBindingRepository bindings,
         IOptions<DispatchOptions> options,
         TimeProvider time,
-        ILogger<NotificationDispatcher> logger)
+        ILogger<NotificationDispatcher> logger,
+        CallNotifyMetrics? metrics = null)
     {
         _channels = channels.ToDictionary(c => c.Kind);
         _notifications = notifications;
@@ -43,6 +46,7 @@ public sealed class NotificationDispatcher : IDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _stoppingToken = _stopping.Token;
     }
 
@@ -104,11 +108,14 @@ public sealed class NotificationDispatcher : IDisposable
                 {
                     var expired = await _notifications.UpdateAsync(
                         notificationId, n => n.ExpireDelivery(message.DeliveryId, _time.GetUtcNow()), stopping);
+                    _metrics?.DeliveryExpired(message.Channel);
                     Decide(expired, decision);
                     return;
                 }
 
+                var started = _time.GetTimestamp();
                 var result = await SendOnceAsync(message, stopping);
+                _metrics?.DeliveryAttempted(message.Channel, result.Kind, _time.GetElapsedTime(started));
                 var delay = Backoff(attempt, result.RetryAfter);
                 var updated = await _notifications.UpdateAsync(
                     notificationId, n => n.RecordResult(message.DeliveryId, result, _time.GetUtcNow(), _time.GetUtcNow() + delay), stopping);
@@ -124,11 +131,20 @@ public sealed class NotificationDispatcher : IDisposable
                 {
                     var expired = await _notifications.UpdateAsync(
                         notificationId, n => n.ExpireDelivery(message.DeliveryId, _time.GetUtcNow()), stopping);
+                    _metrics?.DeliveryExpired(message.Channel);
                     Decide(expired, decision);
                     return;
                 }
 
-                await Task.Delay(delay, _time, stopping);
+                _metrics?.RetryWaiting(+1);
+                try
+                {
+                    await Task.Delay(delay, _time, stopping);
+                }
+                finally
+                {
+                    _metrics?.RetryWaiting(-1);
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -172,7 +188,13 @@ public sealed class NotificationDispatcher : IDisposable
         {
             case DeliveryResultKind.ClientGone:
                 var reason = result.Reason ?? InactiveReasons.Unregistered;
-                await _bindings.UpdateAsync(bindingId, b => b.Deactivate(reason, now), cancellationToken);
+                var deactivated = false;
+                await _bindings.UpdateAsync(bindingId, b => deactivated = b.Deactivate(reason, now), cancellationToken);
+                if (deactivated)
+                {
+                    _metrics?.BindingDeactivated(reason);
+                }
+
                 _logger.LogInformation(
                     "Binding {BindingId} ({Channel}, token {Token}) deactivated: {Reason}",
                     bindingId, message.Channel.ToWire(), PushAddress.Redact(message.Address), reason);

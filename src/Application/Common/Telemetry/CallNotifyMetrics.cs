@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+
+namespace CallNotify.Application.Common.Telemetry;
+
+/// <summary>
+/// The service's own instruments (meter <c>CallNotify</c>), exported at <c>/metrics</c>. Names follow OpenTelemetry;
+/// the Prometheus exporter turns <c>callnotify.webhook.requests</c> into <c>callnotify_webhook_requests_total</c>.
+/// </summary>
+public sealed class CallNotifyMetrics
+{
+    public const string MeterName = "CallNotify";
+
+    private readonly Counter<long> _webhookRequests;
+    private readonly Histogram<double> _webhookDuration;
+    private readonly Counter<long> _deliveries;
+    private readonly Histogram<double> _deliveryDuration;
+    private readonly UpDownCounter<long> _retrying;
+    private readonly Counter<long> _deactivated;
+
+    public CallNotifyMetrics(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        Meter = meters.Create(MeterName);
+        _webhookRequests = Meter.CreateCounter<long>("callnotify.webhook.requests", "{request}", "Webhook requests, by HTTP status code.");
+        _webhookDuration = Meter.CreateHistogram<double>("callnotify.webhook.duration", "s", "Time to answer a webhook, by HTTP status code.");
+        _deliveries = Meter.CreateCounter<long>("callnotify.deliveries", "{attempt}", "Delivery attempts, by channel and outcome (accepted, retry, client-gone, failed, expired).");
+        _deliveryDuration = Meter.CreateHistogram<double>("callnotify.delivery.duration", "s", "Time one delivery attempt took, by channel.");
+        _retrying = Meter.CreateUpDownCounter<long>("callnotify.deliveries.retrying", "{delivery}", "Deliveries waiting for their next attempt on this instance.");
+        _deactivated = Meter.CreateCounter<long>("callnotify.bindings.deactivated", "{binding}", "Bindings deactivated because the provider said the token is gone, by reason.");
+    }
+
+    /// <summary>The meter, for instruments that live with their data (e.g. live sessions).</summary>
+    public Meter Meter { get; }
+
+    public void WebhookAnswered(int statusCode, TimeSpan elapsed)
+    {
+        var status = new KeyValuePair<string, object?>("status", statusCode);
+        _webhookRequests.Add(1, status);
+        _webhookDuration.Record(elapsed.TotalSeconds, status);
+    }
+
+    public void DeliveryAttempted(ChannelKind channel, DeliveryResultKind result, TimeSpan elapsed)
+    {
+        var outcome = result switch
+        {
+            DeliveryResultKind.Accepted => "accepted",
+            DeliveryResultKind.Retry => "retry",
+            DeliveryResultKind.ClientGone => "client-gone",
+            _ => "failed",
+        };
+        _deliveries.Add(1, new("channel", channel.ToWire()), new("outcome", outcome));
+        _deliveryDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("channel", channel.ToWire()));
+    }
+
+    public void DeliveryExpired(ChannelKind channel) =>
+        _deliveries.Add(1, new("channel", channel.ToWire()), new("outcome", "expired"));
+
+    public void RetryWaiting(int change) => _retrying.Add(change);
+
+    public void BindingDeactivated(string reason) => _deactivated.Add(1, new KeyValuePair<string, object?>("reason", reason));
+}
