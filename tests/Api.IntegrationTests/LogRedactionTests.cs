@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CallNotify.Api.IntegrationTests.Support;
+using CallNotify.Infrastructure.Tests.Channels.Fcm;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CallNotify.Api.IntegrationTests;
+
+/// <summary>
+/// SPEC §7: Auth Tokens, admin keys, signing keys, WebSocket and bridge tokens never appear in a log line, and push
+/// tokens at most as their last 6 characters — checked on everything logged (at Trace) during a full scenario.
+/// The shipped appsettings.json keeps <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> at Warning: its "Request starting"
+/// line carries the query string, and WebSocket clients may put their token there.
+/// </summary>
+[TestFixture(StoreKind.Sqlite)]
+public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
+{
+    private const string FcmToken = "fcm-secret-registration-token-0123456789ABCDEF";
+    private const string DeadFcmToken = "fcm-secret-dead-token-0123456789ABCDEFGHIJ";
+    private const string ApnsToken = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+
+    private readonly CapturingLoggerProvider _logs = new();
+#pragma warning disable NUnit1032 // Disposed in AfterStopAsync, which the base class's one-time tear-down calls.
+    private ServiceAccount _account = null!;
+#pragma warning restore NUnit1032
+    private FakeFcmServer _fcm = null!;
+    private DirectoryInfo _keys = null!;
+    private string _keyFile = null!;
+
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Fcm:CredentialsFile"] = _keyFile,
+        ["Fcm:Endpoint"] = _fcm.BaseUrl.ToString(),
+        ["Logging:LogLevel:Default"] = "Trace",
+        ["Logging:LogLevel:Microsoft"] = "Trace",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
+    };
+
+    protected override Action<IServiceCollection>? Services => services => services.AddLogging(b => b.AddProvider(_logs));
+
+    protected override async Task BeforeStartAsync()
+    {
+        _account = new ServiceAccount();
+        _fcm = await FakeFcmServer.StartAsync(_account);
+        _keys = Directory.CreateTempSubdirectory("callnotify-redaction-");
+        _keyFile = _account.WriteKeyFile(_keys.FullName, _fcm.TokenUri);
+    }
+
+    protected override async ValueTask AfterStopAsync()
+    {
+        await _fcm.DisposeAsync();
+        _account.Dispose();
+        _keys.Delete(recursive: true);
+        _logs.Dispose();
+    }
+
+    [Test]
+    public async Task NoSecretOrFullPushTokenIsEverLogged()
+    {
+        await RegisterAsync(identity: "bob", channel: "fcm", address: FcmToken);
+        await RegisterAsync(identity: "bob", channel: "fcm", address: DeadFcmToken);
+        await RegisterAsync(identity: "bob", channel: "apns-voip", address: ApnsToken);
+        var wsToken = await IssueTokenAsync("bob");
+        using var bob = new System.Net.WebSockets.ClientWebSocket();
+        await bob.ConnectAsync(new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(wsToken) }.Uri, CancellationToken.None);
+        await App.WaitForSessionsAsync(CallNotifyApp.AccountSid, "bob", 1);
+        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.OK, "{\"name\":\"projects/p/messages/1\"}"));
+        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "gone", "UNREGISTERED")));
+        var body = TwilioRequests.Body();
+        using (await PostWebhookAsync(body))
+        using (await PostWebhookAsync(body, authToken: "a-forged-token"))
+        using (var wrongKey = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/bindings"))
+        {
+            wrongKey.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "wrong-admin-key-that-must-not-be-logged");
+            using (await Anonymous.SendAsync(wrongKey))
+            {
+            }
+        }
+
+        // Let the background deliveries finish (and log) before reading.
+        await Eventually.Until(() => Task.FromResult(_fcm.Sends.Count), n => n >= 2);
+        await Task.Delay(500);
+        var bridgeToken = JsonDocument.Parse(body).RootElement.GetProperty("twi_bridge_token").GetString()!;
+        var all = string.Join("\n", _logs.Lines);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_logs.Lines, Is.Not.Empty);
+            foreach (var (what, secret) in new[]
+            {
+                ("the Auth Token", CallNotifyApp.AuthToken),
+                ("the admin key", CallNotifyApp.AdminKey),
+                ("a wrong admin key", "wrong-admin-key-that-must-not-be-logged"),
+                ("the signing key", CallNotifyApp.SigningKey),
+                ("a WebSocket token", wsToken),
+                ("the bridge token", bridgeToken),
+                ("an FCM token", FcmToken),
+                ("a dead FCM token", DeadFcmToken),
+                ("an APNs token", ApnsToken),
+                ("the body", body),
+                ("the service account key", _account.PrivateKeyPem[30..90]),
+            })
+            {
+                Assert.That(all, Does.Not.Contain(secret), $"{what} appears in the logs");
+            }
+
+            // Push tokens may be named by their last 6 characters, never by more.
+            Assert.That(all, Does.Not.Contain(FcmToken[^7..]));
+            Assert.That(all, Does.Not.Contain(DeadFcmToken[^7..]));
+        }
+    }
+
+    /// <summary>Keeps every formatted log line, with its exception, of every category.</summary>
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public IReadOnlyCollection<string> Lines => _lines;
+
+        public ILogger CreateLogger(string categoryName) => new Capturing(categoryName, _lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Capturing(string category, ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                    ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}"))
+                    : string.Empty;
+                lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {structured} {exception}");
+            }
+        }
+    }
+}
