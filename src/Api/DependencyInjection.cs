@@ -37,6 +37,7 @@ public static class DependencyInjection
         });
 
         services.AddOpenApi();
+        services.AddCallNotifyRateLimits(configuration);
 
         // Metrics: the service's own meter plus ASP.NET Core's, scraped at /metrics in Prometheus text format.
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -1,9 +1,9 @@
+using System.Diagnostics;
 using CallNotify.Api;
 using CallNotify.Api.Endpoints;
 using CallNotify.Api.Http;
 using CallNotify.Application;
 using CallNotify.Application.Common.Behaviours;
-using System.Diagnostics;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Application.Common.Telemetry;
 using CallNotify.Domain.Common;
@@ -85,6 +85,7 @@ app.UseWebSockets(new WebSocketOptions
 });
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapOpenApi();
 app.MapPrometheusScrapingEndpoint("/metrics");
@@ -94,6 +95,7 @@ app.MapTwilioWebhook();
 app.MapWebSocketClients();
 app.MapGroup("/admin/v1")
     .RequireAuthorization(AdminKeyAuthenticationHandler.Policy)
+    .RequireRateLimiting(RateLimitOptions.AdminPolicy)
     .MapBindings()
     .MapWebSocketTokens()
     .MapNotifications();

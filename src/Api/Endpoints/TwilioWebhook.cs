@@ -27,6 +27,7 @@ public static class TwilioWebhook
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
@@ -35,6 +36,7 @@ public static class TwilioWebhook
         HttpRequest request,
         ISender sender,
         IOptions<TwilioOptions> twilio,
+        FailedSignatureLimiter failures,
         CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(request, cancellationToken);
@@ -54,6 +56,9 @@ public static class TwilioWebhook
                 return TypedResults.Ok();
             case WebhookVerdict.NoActiveClients:
                 return Problem(StatusCodes.Status404NotFound, "No active client", "The callee has no active binding or connected session.");
+            case WebhookVerdict.Forbidden when !failures.TryCountFailure(request.HttpContext):
+                request.HttpContext.Response.Headers.RetryAfter = "60";
+                return Problem(StatusCodes.Status429TooManyRequests, "Too many requests", "Too many requests failed the signature check.");
             case WebhookVerdict.Forbidden:
                 return Problem(StatusCodes.Status403Forbidden, "Forbidden", result.Detail);
             case WebhookVerdict.Invalid:

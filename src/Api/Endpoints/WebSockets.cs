@@ -25,11 +25,13 @@ public static class WebSockets
     public static IEndpointRouteBuilder MapWebSocketClients(this IEndpointRouteBuilder app)
     {
         app.MapGet(Path, Connect)
+            .RequireRateLimiting(Http.RateLimitOptions.WebSocketPolicy)
             .WithName("ConnectWebSocket")
             .WithTags("WebSocket")
             .WithSummary("Upgrade to a WebSocket that receives the callee's call notifications, byte for byte.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 

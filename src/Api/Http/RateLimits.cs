@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace CallNotify.Api.Http;
+
+/// <summary>Per-client-IP limits (ASP.NET Core's limiter). Signed webhook traffic is never throttled.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+    public const string AdminPolicy = "admin";
+    public const string WebSocketPolicy = "websocket";
+
+    /// <summary>Admin API requests per client IP per minute (generous: a backend registers hundreds a second).</summary>
+    public int AdminPermitsPerMinute { get; set; } = 60_000;
+
+    /// <summary>WebSocket upgrades per client IP per minute.</summary>
+    public int WebSocketUpgradesPerMinute { get; set; } = 600;
+
+    /// <summary>Webhook requests failing the signature check, per client IP per minute; beyond it they get 429.</summary>
+    public int FailedSignaturesPerMinute { get; set; } = 60;
+}
+
+internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        var failures = new List<string>();
+        if (options.AdminPermitsPerMinute < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:AdminPermitsPerMinute must be at least 1.");
+        }
+
+        if (options.WebSocketUpgradesPerMinute < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:WebSocketUpgradesPerMinute must be at least 1.");
+        }
+
+        if (options.FailedSignaturesPerMinute < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:FailedSignaturesPerMinute must be at least 1.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Counts webhook requests that failed the signature check, per client IP.</summary>
+public sealed class FailedSignatureLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(ip =>
+        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.FailedSignaturesPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+
+    /// <summary>True while the client still has failures to spend; false means answer 429.</summary>
+    public bool TryCountFailure(HttpContext context)
+    {
+        using var lease = _limiter.AttemptAcquire(ClientIp(context));
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => _limiter.Dispose();
+
+    internal static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
+
+public static class RateLimitRegistration
+{
+    public static IServiceCollection AddCallNotifyRateLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
+        services.AddSingleton<FailedSignatureLimiter>();
+        var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(RateLimitOptions.AdminPolicy, context => PerIp(context, Math.Max(1, limits.AdminPermitsPerMinute)));
+            limiter.AddPolicy(RateLimitOptions.WebSocketPolicy, context => PerIp(context, Math.Max(1, limits.WebSocketUpgradesPerMinute)));
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+                rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = rejected.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests; slow down." },
+                });
+            };
+        });
+        return services;
+    }
+
+    private static RateLimitPartition<string> PerIp(HttpContext context, int permitsPerMinute) =>
+        RateLimitPartition.GetFixedWindowLimiter(FailedSignatureLimiter.ClientIp(context), _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = permitsPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+}
