@@ -3,7 +3,10 @@ using CallNotify.Api.Http;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace CallNotify.Api;
 
@@ -40,10 +43,22 @@ public static class DependencyInjection
         services.AddCallNotifyRateLimits(configuration);
 
         // Metrics: the service's own meter plus ASP.NET Core's, scraped at /metrics in Prometheus text format.
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        // Traces: the webhook (ASP.NET Core), its lookup and record (Npgsql) and each delivery (HttpClient, and the
+        // dispatcher's own spans), exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        var telemetry = services.AddOpenTelemetry();
+        telemetry.WithMetrics(metrics => metrics
             .AddMeter(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
+        telemetry.WithTracing(tracing => tracing
+            .AddSource(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
+            .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+            .AddHttpClientInstrumentation()
+            .AddNpgsql());
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
         services.AddHostedService<Hosting.StoreSweeperService>();
         services.AddHostedService<Hosting.DeliveryTakeoverService>();
         return services;

@@ -12,6 +12,7 @@ using CallNotify.Infrastructure.Configuration;
 using CallNotify.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -88,6 +89,12 @@ app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    // The API reference page: /scalar/v1.
+    app.MapScalarApiReference();
+}
+
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(CallNotify.Infrastructure.DependencyInjection.ReadinessTag) });

@@ -114,7 +114,15 @@ public sealed class NotificationDispatcher : IDisposable
                 }
 
                 var started = _time.GetTimestamp();
-                var result = await SendOnceAsync(message, stopping);
+                DeliveryResult result;
+                using (var span = CallNotifyMetrics.Tracing.StartActivity("delivery " + message.Channel.ToWire()))
+                {
+                    span?.SetTag("callnotify.delivery_id", message.DeliveryId);
+                    span?.SetTag("callnotify.attempt", attempt);
+                    result = await SendOnceAsync(message, stopping);
+                    span?.SetTag("callnotify.outcome", result.Kind.ToString());
+                }
+
                 _metrics?.DeliveryAttempted(message.Channel, result.Kind, _time.GetElapsedTime(started));
                 var delay = Backoff(attempt, result.RetryAfter);
                 var updated = await _notifications.UpdateAsync(

@@ -12,6 +12,9 @@ public sealed class CallNotifyMetrics
 {
     public const string MeterName = "CallNotify";
 
+    /// <summary>Spans of the service's own work (one per delivery attempt), under the same name as the meter.</summary>
+    public static readonly System.Diagnostics.ActivitySource Tracing = new(MeterName);
+
     private readonly Counter<long> _webhookRequests;
     private readonly Histogram<double> _webhookDuration;
     private readonly Counter<long> _deliveries;
