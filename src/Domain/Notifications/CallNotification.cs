@@ -132,18 +132,6 @@ public sealed class CallNotification
     /// <summary>The invite is over for this delivery: it will never be sent.</summary>
     public bool ExpireDelivery(string deliveryId, DateTimeOffset now) => Changed(GetDelivery(deliveryId).Expire(now));
 
-    /// <summary>The invite is over: what is still pending will never be sent.</summary>
-    public bool ExpirePending(DateTimeOffset now)
-    {
-        var changed = false;
-        foreach (var delivery in _deliveries)
-        {
-            changed |= delivery.Expire(now);
-        }
-
-        return Changed(changed);
-    }
-
     /// <summary>A WebSocket client acknowledged the frame it received.</summary>
     public bool Acknowledge(string sessionId, DateTimeOffset now)
     {

@@ -248,23 +248,6 @@ public class CallNotificationTests
         }
     }
 
-    [Test]
-    public void ExpirePendingLeavesFinalDeliveriesAlone()
-    {
-        var notification = Receive(DeliveryTarget.ForBinding("BD1", ChannelKind.Fcm), DeliveryTarget.ForBinding("BD2", ChannelKind.Apns));
-        notification.RecordResult(notification.Deliveries[0].Id, DeliveryResult.Accepted(), ReceivedAt);
-
-        var changed = notification.ExpirePending(notification.ExpiresAt);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(changed, Is.True);
-            Assert.That(notification.Deliveries[0].Status, Is.EqualTo(DeliveryStatus.Accepted));
-            Assert.That(notification.Deliveries[1].Status, Is.EqualTo(DeliveryStatus.Expired));
-            Assert.That(notification.Outcome, Is.EqualTo(NotificationOutcome.Delivered));
-        }
-    }
-
     [TestCase(DeliveryResultKind.Accepted)]
     [TestCase(DeliveryResultKind.ClientGone)]
     [TestCase(DeliveryResultKind.Failed)]
@@ -285,7 +268,6 @@ public class CallNotificationTests
             notification.RecordResult(delivery.Id, DeliveryResult.ClientGone("later"), ReceivedAt.AddSeconds(2)),
             notification.RecordResult(delivery.Id, DeliveryResult.Retry("later"), ReceivedAt.AddSeconds(2)),
             notification.ExpireDelivery(delivery.Id, ReceivedAt.AddSeconds(2)),
-            notification.ExpirePending(ReceivedAt.AddSeconds(2)),
         };
 
         using (Assert.EnterMultipleScope())

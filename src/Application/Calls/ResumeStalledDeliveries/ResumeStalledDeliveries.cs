@@ -42,7 +42,6 @@ public sealed class ResumeStalledDeliveriesHandler(
                 notificationId,
                 n =>
                 {
-                    tookOver = false;
                     wasExpired = !n.IsLiveAt(now) && n.ExpireDelivery(deliveryId, now);
                     tookOver = !wasExpired && n.IsLiveAt(now) && n.TakeOverDelivery(deliveryId, now - TakeoverAfter, now + Lease, now);
                     return wasExpired || tookOver;

@@ -15,7 +15,7 @@ namespace CallNotify.Application.Maintenance.SweepStore;
 /// </summary>
 public sealed record SweepStoreCommand : ICommand<SweepResult>;
 
-public sealed record SweepResult(int BindingsExpired, int NotificationsPurged, int BindingsSuperseded = 0);
+public sealed record SweepResult(int BindingsExpired, int NotificationsPurged, int BindingsSuperseded);
 
 public sealed class SweepStoreHandler(
     IBindingRepository bindings,
