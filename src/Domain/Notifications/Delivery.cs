@@ -133,9 +133,19 @@ public sealed class Delivery
 
     internal bool Acknowledge(DateTimeOffset now)
     {
-        if (Status != DeliveryStatus.Accepted || AcknowledgedAt is not null)
+        if (AcknowledgedAt is not null || Status is DeliveryStatus.Failed or DeliveryStatus.Expired)
         {
             return false;
+        }
+
+        // The client has the frame: its ack may overtake the record of the write that sent it.
+        if (Status == DeliveryStatus.Pending)
+        {
+            Status = DeliveryStatus.Accepted;
+            AcceptedAt = now;
+            Attempts = Math.Max(Attempts, 1);
+            NextAttemptAt = null;
+            LastError = null;
         }
 
         AcknowledgedAt = now;

@@ -360,19 +360,37 @@ public class CallNotificationTests
     }
 
     [Test]
-    public void AcknowledgeIgnoresADeliveryThatWasNotAccepted()
+    public void AcknowledgeIgnoresADeliveryThatFailed()
     {
         var notification = Receive(DeliveryTarget.ForSession("WS1"));
-
-        var pending = notification.Acknowledge("WS1", ReceivedAt);
         notification.RecordResult(notification.Deliveries[0].Id, DeliveryResult.ClientGone(DeliveryErrors.SessionClosed), ReceivedAt);
+
         var failed = notification.Acknowledge("WS1", ReceivedAt);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(pending, Is.False);
             Assert.That(failed, Is.False);
             Assert.That(notification.Deliveries[0].AcknowledgedAt, Is.Null);
+        }
+    }
+
+    [Test]
+    public void AnAckThatOvertakesTheRecordOfTheWriteAcceptsTheDelivery()
+    {
+        var notification = Receive(DeliveryTarget.ForSession("WS1"));
+        var delivery = notification.Deliveries[0];
+
+        var acknowledged = notification.Acknowledge("WS1", ReceivedAt.AddMilliseconds(5));
+        var lateAccept = notification.RecordResult(delivery.Id, DeliveryResult.Accepted(), ReceivedAt.AddMilliseconds(6));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(acknowledged, Is.True);
+            Assert.That(lateAccept, Is.False);
+            Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Accepted));
+            Assert.That(delivery.AcknowledgedAt, Is.EqualTo(ReceivedAt.AddMilliseconds(5)));
+            Assert.That(delivery.Attempts, Is.EqualTo(1));
+            Assert.That(notification.Outcome, Is.EqualTo(NotificationOutcome.Delivered));
         }
     }
 
