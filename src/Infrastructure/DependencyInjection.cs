@@ -3,6 +3,7 @@ using CallNotify.Infrastructure.Channels.Apns;
 using CallNotify.Infrastructure.Channels.Fcm;
 using CallNotify.Infrastructure.Configuration;
 using CallNotify.Infrastructure.Persistence;
+using CallNotify.Infrastructure.Persistence.Postgres;
 using CallNotify.Infrastructure.Persistence.Repositories;
 using CallNotify.Infrastructure.Twilio;
 using CallNotify.Infrastructure.WebSockets;
@@ -66,8 +67,21 @@ public static class DependencyInjection
         }
 
         AddSessionRouting(services, store);
-        services.AddSingleton<IBindingRepository, BindingRepository>();
-        services.AddSingleton<INotificationRepository, NotificationRepository>();
+        services.AddSingleton<BindingRepository>();
+        services.AddSingleton<NotificationRepository>();
+        if (store.Provider == StorageProvider.Postgres)
+        {
+            // The webhook's path in plain Npgsql with group commit; the rest through EF Core (docs/decisions/0011).
+            services.AddSingleton<GroupCommit>();
+            services.AddSingleton<IBindingRepository, PostgresBindingRepository>();
+            services.AddSingleton<INotificationRepository, PostgresNotificationRepository>();
+        }
+        else
+        {
+            services.AddSingleton<IBindingRepository>(sp => sp.GetRequiredService<BindingRepository>());
+            services.AddSingleton<INotificationRepository>(sp => sp.GetRequiredService<NotificationRepository>());
+        }
+
         services.AddSingleton<StoreMigrator>();
     }
 
@@ -79,7 +93,7 @@ public static class DependencyInjection
     {
         if (store.Provider == StorageProvider.Postgres)
         {
-            services.AddSingleton(_ => NpgsqlDataSource.Create(store.ConnectionString));
+            services.AddSingleton(_ => CreateDataSource(store.ConnectionString));
             services.AddSingleton<PostgresPresence>();
             services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<PostgresPresence>());
             services.AddSingleton<ISessionPresence>(sp => sp.GetRequiredService<PostgresPresence>());
@@ -95,5 +109,21 @@ public static class DependencyInjection
             services.AddSingleton<ISessionPresence>(sp => sp.GetRequiredService<SingleInstanceSessions>());
             services.AddSingleton<ISessionRelay>(sp => sp.GetRequiredService<SingleInstanceSessions>());
         }
+    }
+
+    /// <summary>
+    /// The data source of the service's own Npgsql statements. Its few statement shapes repeat on every webhook, so they
+    /// are prepared on the server (auto-prepare) unless the connection string says otherwise.
+    /// </summary>
+    private static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.Build();
     }
 }

@@ -45,6 +45,37 @@ public sealed class Binding
 
     public DateTimeOffset? LastDeliveryAt { get; private set; }
 
+    /// <summary>Rebuilds a binding exactly as stored, for a store that does not materialise entities itself.</summary>
+    public static Binding Restore(
+        string id,
+        string accountSid,
+        string identity,
+        ChannelKind channel,
+        string address,
+        ApnsEnvironment environment,
+        string? appId,
+        BindingStatus status,
+        string? inactiveReason,
+        DateTimeOffset createdAt,
+        DateTimeOffset updatedAt,
+        DateTimeOffset expiresAt,
+        DateTimeOffset? lastDeliveryAt) => new()
+    {
+        Id = id,
+        AccountSid = accountSid,
+        Identity = identity,
+        Channel = channel,
+        Address = address,
+        Environment = environment,
+        AppId = appId,
+        Status = status,
+        InactiveReason = inactiveReason,
+        CreatedAt = createdAt,
+        UpdatedAt = updatedAt,
+        ExpiresAt = expiresAt,
+        LastDeliveryAt = lastDeliveryAt,
+    };
+
     public bool IsUsableAt(DateTimeOffset now) => Status == BindingStatus.Active && ExpiresAt > now;
 
     public static Binding Register(

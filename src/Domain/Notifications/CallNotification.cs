@@ -105,6 +105,43 @@ public sealed class CallNotification
         return notification;
     }
 
+    /// <summary>Rebuilds a notification exactly as stored, for a store that does not materialise entities itself.</summary>
+    public static CallNotification Restore(
+        string id,
+        string accountSid,
+        string twiMessageId,
+        string callSid,
+        string? from,
+        string to,
+        string identity,
+        string messageType,
+        byte[] rawBody,
+        DateTimeOffset receivedAt,
+        DateTimeOffset expiresAt,
+        NotificationOutcome outcome,
+        int version,
+        IEnumerable<Delivery> deliveries)
+    {
+        var notification = new CallNotification
+        {
+            Id = id,
+            AccountSid = accountSid,
+            TwiMessageId = twiMessageId,
+            CallSid = callSid,
+            From = from,
+            To = to,
+            Identity = identity,
+            MessageType = messageType,
+            RawBody = rawBody,
+            ReceivedAt = receivedAt,
+            ExpiresAt = expiresAt,
+            Outcome = outcome,
+            Version = version,
+        };
+        notification._deliveries.AddRange(deliveries);
+        return notification;
+    }
+
     public bool IsLiveAt(DateTimeOffset now) => now < ExpiresAt;
 
     public Delivery GetDelivery(string deliveryId) =>

@@ -59,6 +59,37 @@ public sealed class Delivery
         NextAttemptAt = now,
     };
 
+    /// <summary>Rebuilds a delivery exactly as stored (see <see cref="CallNotification.Restore"/>).</summary>
+    public static Delivery Restore(
+        string id,
+        string notificationId,
+        string? bindingId,
+        string? sessionId,
+        ChannelKind channel,
+        DeliveryStatus status,
+        int attempts,
+        string? lastError,
+        bool clientGone,
+        DateTimeOffset? acceptedAt,
+        DateTimeOffset? acknowledgedAt,
+        DateTimeOffset updatedAt,
+        DateTimeOffset? nextAttemptAt) => new()
+    {
+        Id = id,
+        NotificationId = notificationId,
+        BindingId = bindingId,
+        SessionId = sessionId,
+        Channel = channel,
+        Status = status,
+        Attempts = attempts,
+        LastError = lastError,
+        ClientGone = clientGone,
+        AcceptedAt = acceptedAt,
+        AcknowledgedAt = acknowledgedAt,
+        UpdatedAt = updatedAt,
+        NextAttemptAt = nextAttemptAt,
+    };
+
     /// <summary>Applies one attempt's result. A final delivery does not change again.</summary>
     internal bool Apply(DeliveryResult result, DateTimeOffset now, DateTimeOffset? retryAt = null)
     {

@@ -124,6 +124,9 @@ public sealed class InMemoryBindingRepository : IBindingRepository
         }
     }
 
+    public Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        UpdateAsync(id, b => { b.RecordDelivery(at); return true; }, cancellationToken);
+
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -208,7 +208,7 @@ public sealed class NotificationDispatcher : IDisposable
                     bindingId, message.Channel.ToWire(), PushAddress.Redact(message.Address), reason);
                 break;
             case DeliveryResultKind.Accepted:
-                await _bindings.UpdateAsync(bindingId, b => { b.RecordDelivery(now); return true; }, cancellationToken);
+                await _bindings.RecordDeliveryAsync(bindingId, now, cancellationToken);
                 break;
             default:
                 break;

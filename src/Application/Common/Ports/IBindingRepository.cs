@@ -22,6 +22,9 @@ public interface IBindingRepository
     /// <summary>Loads the binding, applies <paramref name="change"/> and saves when it says something changed. Null when absent.</summary>
     Task<Binding?> UpdateAsync(string id, Func<Binding, bool> change, CancellationToken cancellationToken);
 
+    /// <summary>Notes that a push to the binding was accepted at <paramref name="at"/>; nothing happens when it is gone.</summary>
+    Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
+
     Task<bool> DeleteAsync(string id, CancellationToken cancellationToken);
 
     Task<int> DeleteAllAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken);

@@ -27,10 +27,10 @@ internal static class Converters
         v => v.ToWire(),
         v => ParseOutcome(v));
 
-    private static ChannelKind ParseChannel(string value) =>
+    internal static ChannelKind ParseChannel(string value) =>
         ChannelKinds.TryParse(value, out var kind) ? kind : throw new InvalidOperationException($"Unknown channel '{value}' in the store.");
 
-    private static DeliveryStatus ParseDeliveryStatus(string value) => value switch
+    internal static DeliveryStatus ParseDeliveryStatus(string value) => value switch
     {
         "pending" => Domain.Notifications.DeliveryStatus.Pending,
         "accepted" => Domain.Notifications.DeliveryStatus.Accepted,
@@ -39,7 +39,7 @@ internal static class Converters
         _ => throw new InvalidOperationException($"Unknown delivery status '{value}' in the store."),
     };
 
-    private static NotificationOutcome ParseOutcome(string value) => value switch
+    internal static NotificationOutcome ParseOutcome(string value) => value switch
     {
         "pending" => NotificationOutcome.Pending,
         "delivered" => NotificationOutcome.Delivered,

@@ -1,0 +1,96 @@
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Bindings;
+using CallNotify.Domain.Common;
+using CallNotify.Infrastructure.Persistence.Configurations;
+using CallNotify.Infrastructure.Persistence.Repositories;
+using Npgsql;
+
+namespace CallNotify.Infrastructure.Persistence.Postgres;
+
+/// <summary>
+/// The binding store on PostgreSQL: the webhook's lookup is one plain Npgsql query and the last-delivery stamp rides the
+/// group commit; registrations, admin reads and the sweeper's work are the EF Core repository's.
+/// </summary>
+internal sealed class PostgresBindingRepository(
+    NpgsqlDataSource dataSource,
+    GroupCommit groupCommit,
+    BindingRepository entityFramework) : IBindingRepository
+{
+    private const string FindActiveSql = """
+        SELECT id, account_sid, "identity", channel, address, environment, app_id, status, inactive_reason,
+               created_at, updated_at, expires_at, last_delivery_at
+        FROM bindings
+        WHERE account_sid = $1 AND "identity" = $2 AND status = 'active' AND expires_at > $3
+        ORDER BY id
+        """;
+
+    public Task<Binding?> GetAsync(string id, CancellationToken cancellationToken) =>
+        entityFramework.GetAsync(id, cancellationToken);
+
+    public Task<Binding?> FindByAddressAsync(ChannelKind channel, string address, CancellationToken cancellationToken) =>
+        entityFramework.FindByAddressAsync(channel, address, cancellationToken);
+
+    public async Task<IReadOnlyList<Binding>> FindActiveAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FindActiveSql);
+        command.Parameters.Add(PostgresNotificationRepository.Text(accountSid.Value));
+        command.Parameters.Add(PostgresNotificationRepository.Text(identity.Value));
+        command.Parameters.Add(PostgresNotificationRepository.Time(now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return [];
+        }
+
+        var bindings = new List<Binding>(1);
+        do
+        {
+            bindings.Add(Binding.Restore(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                Converters.ParseChannel(reader.GetString(3)),
+                reader.GetString(4),
+                ApnsEnvironments.Parse(reader.GetString(5)),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetString(7) == "active" ? BindingStatus.Active : BindingStatus.Inactive,
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.GetFieldValue<DateTimeOffset>(9),
+                reader.GetFieldValue<DateTimeOffset>(10),
+                reader.GetFieldValue<DateTimeOffset>(11),
+                reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12)));
+        }
+        while (await reader.ReadAsync(cancellationToken));
+
+        return bindings;
+    }
+
+    public Task<IReadOnlyList<Binding>> ListAsync(BindingQuery query, CancellationToken cancellationToken) =>
+        entityFramework.ListAsync(query, cancellationToken);
+
+    public Task AddAsync(Binding binding, CancellationToken cancellationToken) =>
+        entityFramework.AddAsync(binding, cancellationToken);
+
+    public Task<Binding?> UpdateAsync(string id, Func<Binding, bool> change, CancellationToken cancellationToken) =>
+        entityFramework.UpdateAsync(id, change, cancellationToken);
+
+    public async Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlBatchCommand("UPDATE bindings SET last_delivery_at = $2 WHERE id = $1");
+        command.Parameters.Add(PostgresNotificationRepository.Text(id));
+        command.Parameters.Add(PostgresNotificationRepository.Time(at));
+        await groupCommit.ExecuteAsync(command, cancellationToken);
+    }
+
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>
+        entityFramework.DeleteAsync(id, cancellationToken);
+
+    public Task<int> DeleteAllAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken) =>
+        entityFramework.DeleteAllAsync(accountSid, identity, cancellationToken);
+
+    public Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken) =>
+        entityFramework.FindCrowdedIdentitiesAsync(max, limit, cancellationToken);
+
+    public Task<IReadOnlyList<string>> FindExpiredActiveAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        entityFramework.FindExpiredActiveAsync(now, limit, cancellationToken);
+}

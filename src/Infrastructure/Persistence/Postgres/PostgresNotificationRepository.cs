@@ -1,0 +1,243 @@
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+using CallNotify.Infrastructure.Persistence.Configurations;
+using CallNotify.Infrastructure.Persistence.Repositories;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CallNotify.Infrastructure.Persistence.Postgres;
+
+/// <summary>
+/// The notification store on PostgreSQL. The webhook's path (record, look up, record each result) is plain Npgsql with
+/// its writes group-committed (<see cref="GroupCommit"/>); the admin reads and the background scans are the EF Core
+/// repository's. Both keep to the same rows and the same optimistic <c>version</c> check.
+/// </summary>
+internal sealed class PostgresNotificationRepository(
+    NpgsqlDataSource dataSource,
+    GroupCommit groupCommit,
+    NotificationRepository entityFramework) : INotificationRepository
+{
+    private const int MaxConcurrencyRetries = 10;
+
+    private const string InsertSql = """
+        WITH n AS (
+            INSERT INTO call_notifications
+                (id, account_sid, twi_message_id, call_sid, "from", "to", "identity", message_type, raw_body, received_at, expires_at, outcome, version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT (account_sid, twi_message_id) DO NOTHING
+            RETURNING id)
+        INSERT INTO deliveries
+            (id, notification_id, binding_id, session_id, channel, status, attempts, last_error, client_gone,
+             accepted_at, acknowledged_at, updated_at, next_attempt_at)
+        SELECT d.id, n.id, d.binding_id, d.session_id, d.channel, d.status, d.attempts, d.last_error, d.client_gone,
+               d.accepted_at, d.acknowledged_at, d.updated_at, d.next_attempt_at
+        FROM n CROSS JOIN unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[], $20::text[],
+                                 $21::bool[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[], $25::timestamptz[])
+            AS d(id, binding_id, session_id, channel, status, attempts, last_error, client_gone,
+                 accepted_at, acknowledged_at, updated_at, next_attempt_at)
+        """;
+
+    private const string UpdateSql = """
+        WITH n AS (
+            UPDATE call_notifications SET outcome = $2, version = $3
+            WHERE id = $1 AND version = $4
+            RETURNING id)
+        UPDATE deliveries AS d
+        SET status = u.status, attempts = u.attempts, last_error = u.last_error, client_gone = u.client_gone,
+            accepted_at = u.accepted_at, acknowledged_at = u.acknowledged_at, updated_at = u.updated_at,
+            next_attempt_at = u.next_attempt_at
+        FROM n, unnest($5::text[], $6::text[], $7::int[], $8::text[], $9::bool[], $10::timestamptz[], $11::timestamptz[],
+                       $12::timestamptz[], $13::timestamptz[])
+            AS u(id, status, attempts, last_error, client_gone, accepted_at, acknowledged_at, updated_at, next_attempt_at)
+        WHERE d.id = u.id AND d.notification_id = n.id
+        """;
+
+    private const string SelectColumns = """
+        SELECT n.id, n.account_sid, n.twi_message_id, n.call_sid, n."from", n."to", n."identity", n.message_type, n.raw_body,
+               n.received_at, n.expires_at, n.outcome, n.version,
+               d.id, d.binding_id, d.session_id, d.channel, d.status, d.attempts, d.last_error, d.client_gone,
+               d.accepted_at, d.acknowledged_at, d.updated_at, d.next_attempt_at
+        FROM call_notifications n LEFT JOIN deliveries d ON d.notification_id = n.id
+        """;
+
+    private const string SelectByIdSql = SelectColumns + " WHERE n.id = $1 ORDER BY d.id";
+
+    private const string SelectByMessageSql = SelectColumns + " WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY d.id";
+
+    public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
+    {
+        var deliveries = notification.Deliveries;
+        var command = new NpgsqlBatchCommand(InsertSql);
+        var p = command.Parameters;
+        p.Add(Text(notification.Id));
+        p.Add(Text(notification.AccountSid));
+        p.Add(Text(notification.TwiMessageId));
+        p.Add(Text(notification.CallSid));
+        p.Add(Text(notification.From));
+        p.Add(Text(notification.To));
+        p.Add(Text(notification.Identity));
+        p.Add(Text(notification.MessageType));
+        p.Add(new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = notification.RawBody });
+        p.Add(Time(notification.ReceivedAt));
+        p.Add(Time(notification.ExpiresAt));
+        p.Add(Text(notification.Outcome.ToWire()));
+        p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = notification.Version });
+        p.Add(TextArray([.. deliveries.Select(d => d.Id)]));
+        p.Add(TextArray([.. deliveries.Select(d => d.BindingId)]));
+        p.Add(TextArray([.. deliveries.Select(d => d.SessionId)]));
+        p.Add(TextArray([.. deliveries.Select(d => d.Channel.ToWire())]));
+        AddDeliveryState(p, deliveries);
+
+        // Every notification has at least one delivery: no row inserted means (account, twi_message_id) was taken.
+        return await groupCommit.ExecuteAsync(command, cancellationToken) > 0;
+    }
+
+    public async Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(SelectByMessageSql);
+        command.Parameters.Add(Text(accountSid.Value));
+        command.Parameters.Add(Text(twiMessageId));
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken) =>
+        entityFramework.ListAsync(query, cancellationToken);
+
+    public async Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var notification = await GetAsync(id, cancellationToken);
+            if (notification is null)
+            {
+                return null;
+            }
+
+            var expectedVersion = notification.Version;
+            if (!change(notification))
+            {
+                return notification;
+            }
+
+            if (await groupCommit.ExecuteAsync(UpdateCommand(notification, expectedVersion), cancellationToken) > 0)
+            {
+                return notification;
+            }
+
+            // Another writer saved first: apply the change to the fresh state.
+            if (attempt >= MaxConcurrencyRetries)
+            {
+                throw new InvalidOperationException(
+                    $"Notification {id} kept changing under {MaxConcurrencyRetries} attempts to update it.");
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
+        entityFramework.FindStalledAsync(dueBy, limit, cancellationToken);
+
+    public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
+        entityFramework.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);
+
+    private async Task<CallNotification?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(SelectByIdSql);
+        command.Parameters.Add(Text(id));
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    private static NpgsqlBatchCommand UpdateCommand(CallNotification notification, int expectedVersion)
+    {
+        var deliveries = notification.Deliveries;
+        var command = new NpgsqlBatchCommand(UpdateSql);
+        var p = command.Parameters;
+        p.Add(Text(notification.Id));
+        p.Add(Text(notification.Outcome.ToWire()));
+        p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = notification.Version });
+        p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = expectedVersion });
+        p.Add(TextArray([.. deliveries.Select(d => d.Id)]));
+        AddDeliveryState(p, deliveries);
+        return command;
+    }
+
+    /// <summary>The columns a delivery's life changes, in the order both statements read them.</summary>
+    private static void AddDeliveryState(NpgsqlParameterCollection p, IReadOnlyList<Delivery> deliveries)
+    {
+        p.Add(TextArray([.. deliveries.Select(d => d.Status.ToWire())]));
+        p.Add(new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = [.. deliveries.Select(d => d.Attempts)] });
+        p.Add(TextArray([.. deliveries.Select(d => d.LastError)]));
+        p.Add(new NpgsqlParameter<bool[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, TypedValue = [.. deliveries.Select(d => d.ClientGone)] });
+        p.Add(TimeArray([.. deliveries.Select(d => d.AcceptedAt)]));
+        p.Add(TimeArray([.. deliveries.Select(d => d.AcknowledgedAt)]));
+        p.Add(TimeArray([.. deliveries.Select(d => (DateTimeOffset?)d.UpdatedAt)]));
+        p.Add(TimeArray([.. deliveries.Select(d => d.NextAttemptAt)]));
+    }
+
+    private static async Task<CallNotification?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var deliveries = new List<Delivery>(2);
+        var id = reader.GetString(0);
+        var accountSid = reader.GetString(1);
+        var twiMessageId = reader.GetString(2);
+        var callSid = reader.GetString(3);
+        var from = reader.IsDBNull(4) ? null : reader.GetString(4);
+        var to = reader.GetString(5);
+        var identity = reader.GetString(6);
+        var messageType = reader.GetString(7);
+        var rawBody = reader.GetFieldValue<byte[]>(8);
+        var receivedAt = reader.GetFieldValue<DateTimeOffset>(9);
+        var expiresAt = reader.GetFieldValue<DateTimeOffset>(10);
+        var outcome = Converters.ParseOutcome(reader.GetString(11));
+        var version = reader.GetInt32(12);
+        do
+        {
+            if (!reader.IsDBNull(13))
+            {
+                deliveries.Add(Delivery.Restore(
+                    reader.GetString(13),
+                    id,
+                    reader.IsDBNull(14) ? null : reader.GetString(14),
+                    reader.IsDBNull(15) ? null : reader.GetString(15),
+                    Converters.ParseChannel(reader.GetString(16)),
+                    Converters.ParseDeliveryStatus(reader.GetString(17)),
+                    reader.GetInt32(18),
+                    reader.IsDBNull(19) ? null : reader.GetString(19),
+                    reader.GetBoolean(20),
+                    NullableTime(reader, 21),
+                    NullableTime(reader, 22),
+                    reader.GetFieldValue<DateTimeOffset>(23),
+                    NullableTime(reader, 24)));
+            }
+        }
+        while (await reader.ReadAsync(cancellationToken));
+
+        return CallNotification.Restore(
+            id, accountSid, twiMessageId, callSid, from, to, identity, messageType, rawBody, receivedAt, expiresAt, outcome, version, deliveries);
+    }
+
+    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    internal static NpgsqlParameter Text(string? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    internal static NpgsqlParameter Time(DateTimeOffset value) =>
+        new NpgsqlParameter<DateTimeOffset> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = value.ToUniversalTime() };
+
+    private static NpgsqlParameter<string?[]> TextArray(string?[] values) =>
+        new NpgsqlParameter<string?[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = values };
+
+    private static NpgsqlParameter<DateTimeOffset?[]> TimeArray(DateTimeOffset?[] values) =>
+        new NpgsqlParameter<DateTimeOffset?[]>
+        {
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            TypedValue = [.. values.Select(v => v?.ToUniversalTime())],
+        };
+}

@@ -1,0 +1,121 @@
+using CallNotify.Api.IntegrationTests.Support;
+using CallNotify.Infrastructure.Persistence.Postgres;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace CallNotify.Api.IntegrationTests.Store;
+
+/// <summary>The group commit on a real PostgreSQL server: shared transactions, durable before answering, faults kept apart.</summary>
+[TestFixture]
+public sealed class GroupCommitTests
+{
+    private TestStore _store = null!;
+    private NpgsqlDataSource _dataSource = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _store = await TestStore.CreateAsync(StoreKind.Postgres);
+        _dataSource = NpgsqlDataSource.Create(_store.ConnectionString);
+        await using var create = _dataSource.CreateCommand("CREATE TABLE items (id int PRIMARY KEY, note text NOT NULL)");
+        await create.ExecuteNonQueryAsync();
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await _dataSource.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    [Test]
+    public async Task ConcurrentWritesShareTransactionsAndEachIsVisibleOnceAnswered()
+    {
+        await using var groupCommit = new GroupCommit(_dataSource, NullLogger<GroupCommit>.Instance);
+        const int writes = 400;
+        var visibleWhenAnswered = new bool[writes];
+        var transactionIds = new long[writes];
+
+        await Task.WhenAll(Enumerable.Range(0, writes).Select(i => Task.Run(async () =>
+        {
+            var affected = await groupCommit.ExecuteAsync(Insert(i, "row " + i), CancellationToken.None);
+            Assert.That(affected, Is.EqualTo(1));
+
+            // Answered means committed: another connection sees the row at once.
+            await using var check = _dataSource.CreateCommand("SELECT xmin::text::bigint FROM items WHERE id = $1");
+            check.Parameters.Add(new NpgsqlParameter { Value = i });
+            var xmin = await check.ExecuteScalarAsync();
+            visibleWhenAnswered[i] = xmin is long;
+            transactionIds[i] = xmin is long id ? id : -1;
+        })));
+
+        Assert.That(visibleWhenAnswered, Is.All.True);
+        var transactions = transactionIds.Distinct().Count();
+        TestContext.Out.WriteLine($"{writes} concurrent writes committed in {transactions} transactions");
+        Assert.That(transactions, Is.LessThan(writes), "concurrent writes share transactions");
+    }
+
+    [Test]
+    public async Task AFaultyStatementFailsAloneAndItsNeighboursStillCommit()
+    {
+        var log = new ReplayLog();
+        await using var groupCommit = new GroupCommit(_dataSource, log);
+        await groupCommit.ExecuteAsync(Insert(7, "first"), CancellationToken.None);
+
+        // Queue many writes at once so the duplicate key lands in a batch with others.
+        var tasks = Enumerable.Range(100, 60).Select(i => groupCommit.ExecuteAsync(Insert(i, "ok"), CancellationToken.None)).ToList();
+        var duplicate = groupCommit.ExecuteAsync(Insert(7, "again"), CancellationToken.None);
+        tasks.AddRange(Enumerable.Range(200, 60).Select(i => groupCommit.ExecuteAsync(Insert(i, "ok"), CancellationToken.None)));
+
+        var error = await Assert.ThrowsAsync<PostgresException>(async () => await duplicate);
+        Assert.That(error!.SqlState, Is.EqualTo(PostgresErrorCodes.UniqueViolation));
+        Assert.That(await Task.WhenAll(tasks), Is.All.EqualTo(1));
+        await using var count = _dataSource.CreateCommand("SELECT count(*) FROM items");
+        Assert.That(await count.ExecuteScalarAsync(), Is.EqualTo(121L));
+        Assert.That(log.Replays, Is.GreaterThan(0), "the duplicate shared a batch, which was replayed one by one");
+    }
+
+    [Test]
+    public async Task AnUnreachableStoreFailsEveryWaitingWriteWithTheStoreError()
+    {
+        var unreachable = new NpgsqlConnectionStringBuilder(_store.ConnectionString) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
+        await using var dataSource = NpgsqlDataSource.Create(unreachable.ToString());
+        await using var groupCommit = new GroupCommit(dataSource, NullLogger<GroupCommit>.Instance);
+
+        var writes = Enumerable.Range(0, 5).Select(i => groupCommit.ExecuteAsync(Insert(i, "lost"), CancellationToken.None)).ToList();
+
+        foreach (var write in writes)
+        {
+            await Assert.ThrowsAsync<NpgsqlException>(async () => await write);
+        }
+    }
+
+    private static NpgsqlBatchCommand Insert(int id, string note)
+    {
+        var command = new NpgsqlBatchCommand("INSERT INTO items (id, note) VALUES ($1, $2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = note });
+        return command;
+    }
+
+    private sealed class ReplayLog : ILogger<GroupCommit>
+    {
+        private int _replays;
+
+        public int Replays => _replays;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning && formatter(state, exception).Contains("replaying", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _replays);
+            }
+        }
+    }
+}
