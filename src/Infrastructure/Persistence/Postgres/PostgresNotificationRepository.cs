@@ -18,6 +18,8 @@ internal sealed class PostgresNotificationRepository(
     GroupCommit groupCommit,
     NotificationRepository entityFramework) : INotificationRepository
 {
+    private readonly RecentNotifications _recent = new();
+
     private const int MaxConcurrencyRetries = 10;
 
     private const string InsertSql = """
@@ -90,7 +92,13 @@ internal sealed class PostgresNotificationRepository(
         AddDeliveryState(p, deliveries);
 
         // Every notification has at least one delivery: no row inserted means (account, twi_message_id) was taken.
-        return await groupCommit.ExecuteAsync(command, cancellationToken) > 0;
+        if (await groupCommit.ExecuteAsync(command, cancellationToken) == 0)
+        {
+            return false;
+        }
+
+        _recent.Remember(notification);
+        return true;
     }
 
     public async Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
@@ -108,7 +116,9 @@ internal sealed class PostgresNotificationRepository(
     {
         for (var attempt = 1; ; attempt++)
         {
-            var notification = await GetAsync(id, cancellationToken);
+            // First from what this instance last wrote (checked by the version below), then from the store.
+            var remembered = attempt == 1 ? _recent.Recall(id) : null;
+            var notification = remembered ?? await GetAsync(id, cancellationToken);
             if (notification is null)
             {
                 return null;
@@ -117,13 +127,22 @@ internal sealed class PostgresNotificationRepository(
             var expectedVersion = notification.Version;
             if (!change(notification))
             {
+                if (remembered is not null)
+                {
+                    // Nothing to write: answer from the store, not from memory.
+                    continue;
+                }
+
                 return notification;
             }
 
             if (await groupCommit.ExecuteAsync(UpdateCommand(notification, expectedVersion), cancellationToken) > 0)
             {
+                _recent.Remember(notification);
                 return notification;
             }
+
+            _recent.Forget(id);
 
             // Another writer saved first: apply the change to the fresh state.
             if (attempt >= MaxConcurrencyRetries)
