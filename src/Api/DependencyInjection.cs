@@ -44,19 +44,20 @@ public static class DependencyInjection
 
         // Metrics: the service's own meter plus ASP.NET Core's, scraped at /metrics in Prometheus text format.
         // Traces: the webhook (ASP.NET Core), its lookup and record (Npgsql) and each delivery (HttpClient, and the
-        // dispatcher's own spans), exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        // dispatcher's own spans), recorded and exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
         var telemetry = services.AddOpenTelemetry();
         telemetry.WithMetrics(metrics => metrics
             .AddMeter(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
-        telemetry.WithTracing(tracing => tracing
-            .AddSource(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
-            .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
-            .AddHttpClientInstrumentation()
-            .AddNpgsql());
+        // Spans cost on every request, so they are recorded only when something receives them.
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql());
             telemetry.UseOtlpExporter();
         }
         services.AddHostedService<Hosting.StoreSweeperService>();

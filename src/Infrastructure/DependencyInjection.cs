@@ -75,11 +75,13 @@ public static class DependencyInjection
             services.AddSingleton<GroupCommit>();
             services.AddSingleton<IBindingRepository, PostgresBindingRepository>();
             services.AddSingleton<INotificationRepository, PostgresNotificationRepository>();
+            services.AddSingleton<ICalleeLookup, PostgresCalleeLookup>();
         }
         else
         {
             services.AddSingleton<IBindingRepository>(sp => sp.GetRequiredService<BindingRepository>());
             services.AddSingleton<INotificationRepository>(sp => sp.GetRequiredService<NotificationRepository>());
+            services.AddSingleton<ICalleeLookup, CalleeLookup>();
         }
 
         services.AddSingleton<StoreMigrator>();

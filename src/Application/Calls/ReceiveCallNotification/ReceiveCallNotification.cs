@@ -44,8 +44,7 @@ public sealed record WebhookResult(WebhookVerdict Verdict, string? Field = null,
 
 public sealed class ReceiveCallNotificationHandler(
     IWebhookSignatureVerifier signatures,
-    IBindingRepository bindings,
-    ILiveSessionRegistry sessions,
+    ICalleeLookup callees,
     INotificationRepository notifications,
     NotificationDispatcher dispatcher,
     IOptions<DispatchOptions> options,
@@ -77,8 +76,7 @@ public sealed class ReceiveCallNotificationHandler(
 
         // 3. Lookup: every active client of (account, identity).
         var now = time.GetUtcNow();
-        var active = await bindings.FindActiveAsync(account, body.Identity, now, cancellationToken);
-        var live = await sessions.FindAsync(account, body.Identity, cancellationToken);
+        var (active, live) = await callees.FindAsync(account, body.Identity, now, cancellationToken);
         if (active.Count == 0 && live.Count == 0)
         {
             // A repeat of a notification whose clients have gone since is still answered from its record.

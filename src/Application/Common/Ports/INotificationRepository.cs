@@ -20,6 +20,16 @@ public interface INotificationRepository
     /// </summary>
     Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="UpdateAsync(string, Func{CallNotification, bool}, CancellationToken)"/> for the notification recorded for
+    /// (<paramref name="accountSid"/>, <paramref name="twiMessageId"/>). Null when there is none.
+    /// </summary>
+    async Task<CallNotification?> UpdateAsync(
+        AccountSid accountSid, string twiMessageId, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
+        await FindAsync(accountSid, twiMessageId, cancellationToken) is { } found
+            ? await UpdateAsync(found.Id, change, cancellationToken)
+            : null;
+
     /// <summary>Pending deliveries whose next attempt was due by <paramref name="dueBy"/>, oldest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken);
 

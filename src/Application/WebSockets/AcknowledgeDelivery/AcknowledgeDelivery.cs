@@ -13,19 +13,14 @@ public sealed class AcknowledgeDeliveryHandler(INotificationRepository notificat
 {
     public async ValueTask<bool> Handle(AcknowledgeDeliveryCommand command, CancellationToken cancellationToken)
     {
-        var notification = await notifications.FindAsync(command.AccountSid, command.TwiMessageId, cancellationToken);
-
-        // A client can only acknowledge what was sent to its own identity.
-        if (notification is null || notification.Identity != command.Identity.Value)
-        {
-            return false;
-        }
-
         var now = time.GetUtcNow();
         var acknowledged = false;
+
+        // A client can only acknowledge what was sent to its own identity.
         await notifications.UpdateAsync(
-            notification.Id,
-            n => acknowledged = n.Acknowledge(command.SessionId, now),
+            command.AccountSid,
+            command.TwiMessageId,
+            n => acknowledged = n.Identity == command.Identity.Value && n.Acknowledge(command.SessionId, now),
             cancellationToken);
         return acknowledged;
     }

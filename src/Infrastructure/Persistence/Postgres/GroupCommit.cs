@@ -99,11 +99,15 @@ public sealed class GroupCommit : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends every statement in one batch without an explicit transaction: PostgreSQL runs the messages up to the batch's
+    /// single Sync as one implicit transaction, committed (one WAL flush) when the last statement succeeds and rolled
+    /// back entirely when any fails. One round trip per batch.
+    /// </summary>
     private async Task ExecuteInTransactionAsync(List<PendingWrite> writes)
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        await using var batch = new NpgsqlBatch(connection);
         try
         {
             foreach (var write in writes)
@@ -116,8 +120,6 @@ public sealed class GroupCommit : IAsyncDisposable
             {
                 write.RecordsAffected = write.Command.RecordsAffected;
             }
-
-            await transaction.CommitAsync().ConfigureAwait(false);
         }
         finally
         {

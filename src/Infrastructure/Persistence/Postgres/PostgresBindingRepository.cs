@@ -16,7 +16,7 @@ internal sealed class PostgresBindingRepository(
     GroupCommit groupCommit,
     BindingRepository entityFramework) : IBindingRepository
 {
-    private const string FindActiveSql = """
+    internal const string FindActiveSql = """
         SELECT id, account_sid, "identity", channel, address, environment, app_id, status, inactive_reason,
                created_at, updated_at, expires_at, last_delivery_at
         FROM bindings
@@ -33,10 +33,21 @@ internal sealed class PostgresBindingRepository(
     public async Task<IReadOnlyList<Binding>> FindActiveAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(FindActiveSql);
-        command.Parameters.Add(PostgresNotificationRepository.Text(accountSid.Value));
-        command.Parameters.Add(PostgresNotificationRepository.Text(identity.Value));
-        command.Parameters.Add(PostgresNotificationRepository.Time(now));
+        AddFindActiveParameters(command.Parameters, accountSid, identity, now);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadBindingsAsync(reader, cancellationToken);
+    }
+
+    internal static void AddFindActiveParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity, DateTimeOffset now)
+    {
+        parameters.Add(PostgresNotificationRepository.Text(accountSid.Value));
+        parameters.Add(PostgresNotificationRepository.Text(identity.Value));
+        parameters.Add(PostgresNotificationRepository.Time(now));
+    }
+
+    /// <summary>The rows of <see cref="FindActiveSql"/> from the reader's current result.</summary>
+    internal static async Task<IReadOnlyList<Binding>> ReadBindingsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         if (!await reader.ReadAsync(cancellationToken))
         {
             return [];

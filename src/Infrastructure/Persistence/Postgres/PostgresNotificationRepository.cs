@@ -153,6 +153,15 @@ internal sealed class PostgresNotificationRepository(
         }
     }
 
+    public async Task<CallNotification?> UpdateAsync(
+        AccountSid accountSid, string twiMessageId, Func<CallNotification, bool> change, CancellationToken cancellationToken)
+    {
+        // (account, twi_message_id) → id never changes: a remembered id needs no read.
+        var id = _recent.IdOf(accountSid.Value, twiMessageId)
+            ?? (await FindAsync(accountSid, twiMessageId, cancellationToken))?.Id;
+        return id is null ? null : await UpdateAsync(id, change, cancellationToken);
+    }
+
     public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
         entityFramework.FindStalledAsync(dueBy, limit, cancellationToken);
 

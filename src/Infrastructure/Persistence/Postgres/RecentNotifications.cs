@@ -13,6 +13,7 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
     public const int DefaultCapacity = 4096;
 
     private readonly ConcurrentDictionary<string, CallNotification> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string AccountSid, string TwiMessageId), string> _idByMessage = new();
     private readonly ConcurrentQueue<string> _order = new();
 
     public int Count => _byId.Count;
@@ -22,10 +23,14 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
         var copy = Copy(notification);
         if (_byId.TryAdd(notification.Id, copy))
         {
+            _idByMessage[(notification.AccountSid, notification.TwiMessageId)] = notification.Id;
             _order.Enqueue(notification.Id);
             while (_byId.Count > capacity && _order.TryDequeue(out var oldest))
             {
-                _byId.TryRemove(oldest, out _);
+                if (_byId.TryRemove(oldest, out var evicted))
+                {
+                    _idByMessage.TryRemove((evicted.AccountSid, evicted.TwiMessageId), out _);
+                }
             }
         }
         else
@@ -36,7 +41,17 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
 
     public CallNotification? Recall(string id) => _byId.TryGetValue(id, out var known) ? Copy(known) : null;
 
-    public void Forget(string id) => _byId.TryRemove(id, out _);
+    /// <summary>The id of the notification recorded for (account, twi_message_id), when it is remembered.</summary>
+    public string? IdOf(string accountSid, string twiMessageId) =>
+        _idByMessage.TryGetValue((accountSid, twiMessageId), out var id) ? id : null;
+
+    public void Forget(string id)
+    {
+        if (_byId.TryRemove(id, out var forgotten))
+        {
+            _idByMessage.TryRemove((forgotten.AccountSid, forgotten.TwiMessageId), out _);
+        }
+    }
 
     private static CallNotification Copy(CallNotification n) => CallNotification.Restore(
         n.Id,

@@ -31,15 +31,34 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
         WHERE i.heartbeat_at > now() - make_interval(secs => @freshness)
         """;
 
+    /// <summary>The live sessions of ($1 account, $2 identity) on instances with a fresh heartbeat.</summary>
+    internal const string FindSql =
+        "SELECT s.id, s.instance_id, s.account_sid, s.\"identity\", s.connected_at " + FreshSessionsPositional +
+        " AND s.account_sid = $1 AND s.\"identity\" = $2 ORDER BY s.id";
+
+    private const string FreshSessionsPositional = """
+        FROM live_sessions s JOIN instances i ON i.id = s.instance_id
+        WHERE i.heartbeat_at > now() - make_interval(secs => $3)
+        """;
+
     public async Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT s.id, s.instance_id, s.account_sid, s.\"identity\", s.connected_at " + FreshSessions +
-            " AND s.account_sid = @account AND s.\"identity\" = @identity ORDER BY s.id");
-        command.Parameters.AddWithValue("freshness", PresenceTimings.Freshness.TotalSeconds);
-        command.Parameters.AddWithValue("account", accountSid.Value);
-        command.Parameters.AddWithValue("identity", identity.Value);
+        await using var command = dataSource.CreateCommand(FindSql);
+        AddFindParameters(command.Parameters, accountSid, identity);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadSessionsAsync(reader, cancellationToken);
+    }
+
+    internal static void AddFindParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity)
+    {
+        parameters.Add(new NpgsqlParameter { Value = accountSid.Value });
+        parameters.Add(new NpgsqlParameter { Value = identity.Value });
+        parameters.Add(new NpgsqlParameter { Value = PresenceTimings.Freshness.TotalSeconds });
+    }
+
+    /// <summary>The rows of <see cref="FindSql"/> from the reader's current result.</summary>
+    internal static async Task<IReadOnlyList<LiveSession>> ReadSessionsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         var sessions = new List<LiveSession>();
         while (await reader.ReadAsync(cancellationToken))
         {

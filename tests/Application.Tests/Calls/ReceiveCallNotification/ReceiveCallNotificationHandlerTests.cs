@@ -56,7 +56,7 @@ public class ReceiveCallNotificationHandlerTests
     {
         var options = Options.Create(dispatch);
         _dispatcher = new NotificationDispatcher(channels, _notifications, _bindings, options, time, NullLogger<NotificationDispatcher>.Instance);
-        return new ReceiveCallNotificationHandler(_signatures, _bindings, _sessions, _notifications, _dispatcher, options, time);
+        return new ReceiveCallNotificationHandler(_signatures, new CalleeLookup(_bindings, _sessions), _notifications, _dispatcher, options, time);
     }
 
     private static Task<WebhookResult> PostAsync(ReceiveCallNotificationHandler handler, byte[] body) =>
