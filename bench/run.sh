@@ -160,9 +160,11 @@ main() {
 
   WORK="$(mktemp -d /tmp/callnotify-bench.XXXXXX)"
   export BENCH_CHILD_PIDS="$WORK/child-pids"
-  BENCH_GIT_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  # Which CallNotify was measured: the last commit that changed src/ (and whether src/ has uncommitted changes).
+  BENCH_GIT_COMMIT="$(git log -1 --format=%h -- src 2>/dev/null || true)"
+  BENCH_GIT_COMMIT="${BENCH_GIT_COMMIT:-unknown}"
   if [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]]; then
-    BENCH_GIT_COMMIT="$BENCH_GIT_COMMIT (src/ modified)"
+    BENCH_GIT_COMMIT="$BENCH_GIT_COMMIT + uncommitted changes in src/"
   fi
   export BENCH_GIT_COMMIT
   export BENCH_COMMAND="bench/run.sh${*:+ $*}"

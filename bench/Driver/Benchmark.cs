@@ -166,7 +166,8 @@ internal sealed class Benchmark(BenchOptions options)
             await WaitDeliveredAsync(log, cancellationToken);
             var result = ScenarioResult.From(Scenarios.Fcm, delivers: true, log, window, options.Clients);
             result.Cpu = cpu;
-            result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages, {fcm.TokenExchanges:N0} OAuth token exchanges; its CPU counts as the driver's"));
+            result.Receivers = "FCM bindings";
+            result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);
             Print(result);
             return result;
@@ -309,7 +310,9 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
 
     public Uri BaseUrl => _child?.BaseUrl ?? new Uri(new Uri(Requests.WebhookUrl), "/");
 
-    public Func<TimeSpan>? CpuTime => _child is { } child ? () => child.CpuTime : null;
+    public Func<TimeSpan>? CpuTime => _child is { } child
+        ? () => child.CpuTime
+        : _pid is { } pid ? () => ProcessCpu(pid) : null;
 
     public long? RssKb => _pid is { } pid ? MemorySampler.ReadStatusKb(pid, "VmRSS:") : null;
 
@@ -364,6 +367,12 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
 
             result.Unrecorded = missing;
         }
+    }
+
+    private static TimeSpan ProcessCpu(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        return process.TotalProcessorTime;
     }
 
     public async ValueTask DisposeAsync()

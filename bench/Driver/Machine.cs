@@ -11,7 +11,7 @@ internal sealed record Machine(string Host, int Cores, string CpuModel, string M
         Environment.ProcessorCount,
         ProcField("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
         MemTotal(),
-        $"{OsRelease()} ({RuntimeInformation.OSDescription.Trim()})",
+        Kernel() is { } kernel ? $"{OsRelease()}, Linux {kernel}" : OsRelease(),
         RuntimeInformation.FrameworkDescription,
         ReadLoadAverage());
 
@@ -25,6 +25,18 @@ internal sealed record Machine(string Host, int Cores, string CpuModel, string M
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return "unknown";
+        }
+    }
+
+    private static string? Kernel()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -69,6 +69,9 @@ internal sealed class ScenarioResult
 
     public int LiveClients { get; init; }
 
+    /// <summary>What the receivers are, for the details line: "WebSocket clients", "FCM bindings".</summary>
+    public string Receivers { get; set; } = "WebSocket clients";
+
     public double MeasuredSeconds { get; init; }
 
     public List<string> Notes { get; } = [];
