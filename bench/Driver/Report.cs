@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+
+namespace CallNotify.Bench;
+
+/// <summary>The Markdown results: the machine, the parameters, one row per scenario, and each target PASS or FAIL.</summary>
+internal static class Report
+{
+    public const double MinRatio = 0.25;
+    public const double MaxWebhookP99Ms = 25;
+    public const double MaxEndToEndP99Ms = 30;
+    public const double MaxRssMb = 300;
+    public const int RssSessions = 1000;
+
+    public static string Render(RunInfo run, IReadOnlyList<ScenarioResult> results)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Inv($"# CallNotify benchmark, {run.Started:yyyy-MM-dd HH:mm} UTC"));
+        md.AppendLine();
+        md.AppendLine(Inv($"- **Machine:** `{run.Machine.Host}`, {run.Machine.Cores} cores ({run.Machine.CpuModel}), {run.Machine.Memory} RAM, {run.Machine.Os}"));
+        md.AppendLine(Inv($"- **Runtime:** {run.Machine.DotNet}; CallNotify (src/ at {run.Commit}) built in Release, `ASPNETCORE_ENVIRONMENT=Production`, logging at Warning"));
+        md.AppendLine(Inv($"- **PostgreSQL:** {run.Postgres}, same machine, a fresh database per scenario"));
+        md.AppendLine(Inv($"- **Load average** (1/5/15 min) before the run: {run.Machine.LoadAverage}; after: {run.LoadAfter}. Other work shared the machine: compare ratios within one run."));
+        md.AppendLine(Inv($"- **Parameters:** {run.Options.Concurrency} concurrent requests, {run.Options.WarmupSeconds} s warm-up + {run.Options.DurationSeconds} s measured ({run.Options.SessionsDurationSeconds} s in the sessions scenario), {run.Options.Clients} WebSocket clients / FCM bindings, {run.Options.Sessions} sessions; signed unique webhooks of {run.BodyBytes} bytes; command `{run.Command}`"));
+        md.AppendLine();
+        md.AppendLine("| scenario | requests | throughput (req/s) | × bare | webhook p50 / p99 (ms) | end-to-end p50 / p99 (ms) | errors | lost | unrecorded | peak RSS (MB) | service CPU per request (ms) | CPU cores: service / PostgreSQL / driver / machine |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            md.AppendLine(Inv($"| {r.Name} | {r.Requests:N0} | {r.Throughput:N0} | {Ratio(r.RatioToBare)} | {Ms(r.WebhookP50Ms)} / {Ms(r.WebhookP99Ms)} | {(r.Delivers ? $"{Ms(r.EndToEndP50Ms)} / {Ms(r.EndToEndP99Ms)}" : "—")} | {r.Errors:N0} | {Count(r.Lost)} | {Count(r.Unrecorded)} | {Mb(r.PeakRssKb)} | {Ms(r.ServiceCpuMsPerRequest)} | {Cores(r.Cpu.Service)} / {Cores(r.Cpu.Postgres)} / {Cores(r.Cpu.Driver)} / {Cores(r.Cpu.Machine)} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Targets");
+        md.AppendLine();
+        md.AppendLine("| target | measured | result |");
+        md.AppendLine("|---|---|---|");
+        foreach (var (target, measured, pass) in Targets(results))
+        {
+            md.AppendLine(Inv($"| {target} | {measured} | {(pass ? "PASS" : "**FAIL**")} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Details");
+        md.AppendLine();
+        foreach (var r in results)
+        {
+            var details = new List<string>
+            {
+                Inv($"{r.Answered200:N0} answered 200 of {r.Requests:N0} sent (warm-up included), {r.MeasuredSeconds:0.0} s measured"),
+            };
+            if (r.Errors > 0)
+            {
+                details.Add(Inv($"errors: {r.ErrorDetail} ({r.ErrorsInWindow:N0} of them in the measured window)"));
+            }
+
+            if (r.Delivers)
+            {
+                details.Add(Inv($"{r.LiveClients:N0} {r.Receivers}; duplicates {r.Duplicates:N0}, misrouted {r.Misrouted:N0}, altered bytes {r.Corrupted:N0}, unknown {r.Stray:N0}"));
+            }
+
+            if (r.HighWaterMarkKb is not null)
+            {
+                details.Add(Inv($"service VmHWM {Mb(r.HighWaterMarkKb)} MB, at most {r.PeakThreads} threads"));
+            }
+
+            details.AddRange(r.Notes);
+            md.AppendLine(Inv($"- **{r.Name}:** {string.Join("; ", details)}."));
+        }
+
+        md.AppendLine();
+        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput). CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
+        return md.ToString();
+    }
+
+    private static IEnumerable<(string Target, string Measured, bool Pass)> Targets(IReadOnlyList<ScenarioResult> results)
+    {
+        if (results.FirstOrDefault(r => r.Name == Scenarios.WebSocket) is { } ws)
+        {
+            yield return (Inv($"WebSocket throughput ≥ {MinRatio:0.00}× bare"), Inv($"{Ratio(ws.RatioToBare)} ({ws.Throughput:N0} req/s)"), ws.RatioToBare >= MinRatio);
+            yield return (Inv($"WebSocket webhook p99 ≤ {MaxWebhookP99Ms:0} ms"), Inv($"{Ms(ws.WebhookP99Ms)} ms"), ws.WebhookP99Ms <= MaxWebhookP99Ms);
+            yield return (Inv($"WebSocket end-to-end p99 ≤ {MaxEndToEndP99Ms:0} ms"), Inv($"{Ms(ws.EndToEndP99Ms)} ms"), ws.EndToEndP99Ms <= MaxEndToEndP99Ms);
+        }
+
+        foreach (var r in results.Where(r => r.Delivers))
+        {
+            yield return (Inv($"{r.Name}: zero errors"), Inv($"{r.Errors:N0}"), r.Errors == 0);
+            yield return (Inv($"{r.Name}: zero lost"), Inv($"{Count(r.Lost)}"), r.Lost == 0 && r.Misrouted == 0 && r.Corrupted == 0);
+            yield return (Inv($"{r.Name}: every answered notification recorded"), Inv($"{Count(r.Unrecorded)} missing of {r.Answered200:N0}"), r.Unrecorded == 0);
+        }
+
+        if (results.FirstOrDefault(r => r.Name == Scenarios.Sessions) is { } sessions)
+        {
+            var mb = sessions.PeakRssKb * 1024 / 1e6;
+            yield return (
+                Inv($"peak RSS ≤ {MaxRssMb:0} MB with {RssSessions:N0} live sessions"),
+                Inv($"{Mb(sessions.PeakRssKb)} MB with {sessions.LiveClients:N0} sessions"),
+                mb <= MaxRssMb && sessions.LiveClients >= RssSessions);
+        }
+    }
+
+    private static string Ms(double? ms) => ms is { } v && !double.IsNaN(v) ? v.ToString(v < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture) : "—";
+
+    private static string Ratio(double? ratio) =>
+        ratio is { } v ? v.ToString(v < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture) + "×" : "—";
+
+    private static string Count(long? n) => n is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "—";
+
+    private static string Mb(long? kb) => kb is { } v ? (v * 1024 / 1e6).ToString("0", CultureInfo.InvariantCulture) : "—";
+
+    private static string Cores(double? cores) => cores is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "—";
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>What the report says about the run as a whole.</summary>
+internal sealed record RunInfo(
+    DateTime Started,
+    Machine Machine,
+    string Postgres,
+    string Commit,
+    BenchOptions Options,
+    int BodyBytes,
+    string Command,
+    string LoadAfter);
