@@ -18,7 +18,6 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.Property(d => d.Status).HasConversion(Converters.DeliveryStatus).HasMaxLength(16);
         builder.Property(d => d.LastError).HasMaxLength(Delivery.MaxErrorLength);
         builder.HasIndex(d => d.NotificationId);
-        builder.HasIndex(d => d.BindingId);
 
         // The take-over worker's scan: pending deliveries by when they are due.
         builder.HasIndex(d => new { d.Status, d.NextAttemptAt });

@@ -8,7 +8,7 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 /// <summary>
 /// Group commit: writes queued by concurrent requests share one transaction, so one WAL flush makes many of them
 /// durable. Each caller's statement runs in the next batch and its task completes only after that batch committed
-/// (with the statement's row count), or fails with the store's exception. See docs/decisions/0011.
+/// (with the statement's row count), or fails with the store's exception. See docs/decisions/0012.
 /// </summary>
 /// <remarks>
 /// A statement that fails on its own (not the connection) would abort its whole batch; the batch is then replayed one

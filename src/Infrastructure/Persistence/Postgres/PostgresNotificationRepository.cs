@@ -19,6 +19,7 @@ internal sealed class PostgresNotificationRepository(
     NotificationRepository entityFramework) : INotificationRepository
 {
     private readonly RecentNotifications _recent = new();
+    private readonly KeyedLock _changing = new();
 
     private const int MaxConcurrencyRetries = 10;
 
@@ -114,6 +115,9 @@ internal sealed class PostgresNotificationRepository(
 
     public async Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
     {
+        // This instance's changes to one notification go one at a time, each from the state the previous one wrote;
+        // only another instance's change can make the version check fail.
+        using var turn = await _changing.AcquireAsync(id, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             // First from what this instance last wrote (checked by the version below), then from the store.

@@ -196,6 +196,8 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_call_notifications_account_sid_twi_message_id");
 
                     b.ToTable("call_notifications", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("CallNotify.Domain.Notifications.Delivery", b =>
@@ -265,9 +267,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_deliveries");
 
-                    b.HasIndex("BindingId")
-                        .HasDatabaseName("ix_deliveries_binding_id");
-
                     b.HasIndex("NotificationId")
                         .HasDatabaseName("ix_deliveries_notification_id");
 
@@ -275,6 +274,8 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_deliveries_status_next_attempt_at");
 
                     b.ToTable("deliveries", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.InstanceRecord", b =>

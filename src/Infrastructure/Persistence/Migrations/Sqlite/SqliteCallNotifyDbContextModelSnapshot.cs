@@ -259,9 +259,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_deliveries");
 
-                    b.HasIndex("BindingId")
-                        .HasDatabaseName("ix_deliveries_binding_id");
-
                     b.HasIndex("NotificationId")
                         .HasDatabaseName("ix_deliveries_notification_id");
 
