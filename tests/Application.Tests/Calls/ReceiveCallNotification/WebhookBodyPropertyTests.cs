@@ -72,6 +72,13 @@ public sealed class WebhookBodyPropertyTests
             "malformed account SIDs and callees");
 
     [Test]
+    public Task RefusesAControlCharacterInAStoredFieldNamingTheField() =>
+        CheckAsync(
+            Prop.ForAll(Arb.From(ControlCharacterInAStoredField), (Sample sample) => RefusedNaming(sample, sample.Field!)),
+            1000,
+            "control characters in stored fields");
+
+    [Test]
     public Task RefusesDeepNestingWithoutThrowing() =>
         CheckAsync(
             Prop.ForAll(Arb.From(DeeplyNested), (Sample sample) =>
@@ -247,10 +254,15 @@ public sealed class WebhookBodyPropertyTests
                 foreach (var field in new[] { AccountSidField, CallSidField, MessageIdField, ToField, MessageTypeField })
                 {
                     var max = field == ToField ? ClientIdentity.ClientPrefix.Length + ClientIdentity.MaxLength : 256;
-                    if (!values.TryGetValue(field, out var value) || value.Length == 0 || value.Length > max)
+                    if (!values.TryGetValue(field, out var value) || value.Length == 0 || value.Length > max || value.Any(char.IsControl))
                     {
                         return new Reading(field, null, true);
                     }
+                }
+
+                if (values.TryGetValue(FromField, out var from) && from.Any(char.IsControl))
+                {
+                    return new Reading(FromField, null, true);
                 }
 
                 if (!IsAccountSid(values[AccountSidField]))
@@ -424,11 +436,11 @@ public sealed class WebhookBodyPropertyTests
 
     private static readonly Gen<Fields> ValidFields =
         from accountSid in AccountSids
-        from callSid in Text(1, 256, controls: true)
-        from messageId in Text(1, 256, controls: true)
-        from messageType in Gen.Frequency((3, Gen.Constant("twilio.voice.call")), (1, Text(1, 256, controls: true)))
+        from callSid in Text(1, 256, controls: false)
+        from messageId in Text(1, 256, controls: false)
+        from messageType in Gen.Frequency((3, Gen.Constant("twilio.voice.call")), (1, Text(1, 256, controls: false)))
         from identity in Text(1, ClientIdentity.MaxLength, controls: false)
-        from caller in Gen.Frequency((1, Gen.Constant<string?>(null)), (4, Text(0, 300, controls: true).Select(s => (string?)s)))
+        from caller in Gen.Frequency((1, Gen.Constant<string?>(null)), (4, Text(0, 300, controls: false).Select(s => (string?)s)))
         select new Fields(accountSid, callSid, messageId, messageType, "client:" + identity, caller);
 
     /// <summary>The members carrying <paramref name="fields"/> (twi_from only when present), each encoded at random.</summary>
@@ -617,6 +629,26 @@ public sealed class WebhookBodyPropertyTests
         from bytes in Object(routing.Concat(extras))
         select new Sample(bytes, $"'{bad.Field}' is {JsonSerializer.Serialize(bad.Field == ToField ? bad.Fields.To : bad.Fields.AccountSid)}", bad.Field);
 
+    /// <summary>A valid body but for a control character (raw in the text, so escaped in the JSON) in a field that is stored.</summary>
+    private static readonly Gen<Sample> ControlCharacterInAStoredField =
+        from fields in ValidFields
+        from field in Gen.Elements(CallSidField, MessageIdField, MessageTypeField, FromField)
+        from control in Gen.Elements(ControlCharacters)
+        from at in Gen.Choose(0, 10_000)
+        let value = Fit(ValueOf(fields, field) ?? "client:alice", 1, 255)
+        let bad = InsertBetweenCharacters(value, Position(at, value.Length), control)
+        let changed = field switch
+        {
+            CallSidField => fields with { CallSid = bad },
+            MessageIdField => fields with { MessageId = bad },
+            MessageTypeField => fields with { MessageType = bad },
+            _ => fields with { From = bad },
+        }
+        from routing in RoutingMembers(changed)
+        from extras in ExtraMembers
+        from bytes in Object(routing.Concat(extras))
+        select new Sample(bytes, $"'{field}' is {JsonSerializer.Serialize(bad)}", field);
+
     /// <summary>
     /// Nesting from just past the limit to 100,000 levels, of arrays, objects or both, closed or not, as the whole body,
     /// in an extra field, or in a routing field.
@@ -709,9 +741,11 @@ public sealed class WebhookBodyPropertyTests
         var json = "{" + string.Join(",", members) + tail;
 
         // Refused: raw control characters or an unterminated string (malformed JSON), and a routing field over its length;
-        // twi_from has no length limit of its own (the stored copy is cut), so a huge one is accepted.
+        // twi_from has no length limit of its own (the stored copy is cut), so a huge one is accepted unless it holds a
+        // control character (the escapes include \n).
         string? field = !terminated || content == "raw control characters" ? "body"
             : placement is CallSidField or MessageIdField or ToField ? placement
+            : placement == FromField && content == "escapes" ? FromField
             : null;
         return new Sample(Encoding.UTF8.GetBytes(json), $"{size} bytes of {content} as {placement}{(terminated ? string.Empty : ", unterminated")}", field);
     }
