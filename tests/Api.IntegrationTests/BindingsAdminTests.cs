@@ -159,6 +159,28 @@ public sealed class BindingsAdminTests(StoreKind store) : ApiFixture(store)
         }
     }
 
+    /// <summary>Found by HostileInputTests: an APNs app id holding U+0000 failed the PostgreSQL insert (answered 503).</summary>
+    [TestCase("apns")]
+    [TestCase("apns-voip")]
+    public async Task Returns400ForAnAppIdWithAControlCharacter(string channel)
+    {
+        using var response = await Admin.PostAsJsonAsync("/admin/v1/bindings", new
+        {
+            accountSid = CallNotifyApp.AccountSid,
+            identity = "bob",
+            channel,
+            address = "abcdef",
+            appId = "com.example\u0000app",
+        });
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(problem.GetProperty("errors").TryGetProperty("appId", out _), Is.True, problem.ToString());
+        }
+    }
+
     [Test]
     public async Task Returns400ForABodyThatIsNotJson()
     {

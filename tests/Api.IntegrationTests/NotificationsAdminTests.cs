@@ -17,6 +17,21 @@ public sealed class NotificationsAdminTests(StoreKind store) : ApiFixture(store)
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
+    /// <summary>Found by HostileInputTests: U+0000 reached PostgreSQL in the filter, which failed the query (answered 503).</summary>
+    [TestCase("CA%00")]
+    [TestCase("CA%01x")]
+    public async Task Returns400ForAControlCharacterInTheCallSidFilter(string callSid)
+    {
+        using var response = await Admin.GetAsync($"/admin/v1/notifications?accountSid={CallNotifyApp.AccountSid}&callSid={callSid}");
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(problem.GetProperty("errors").TryGetProperty("callSid", out _), Is.True, problem.ToString());
+        }
+    }
+
     [Test]
     public async Task ANotificationIsNotVisibleUnderAnotherAccount()
     {

@@ -98,6 +98,30 @@ public sealed class WebhookRejectionTests(StoreKind store) : ApiFixture(store)
         }
     }
 
+    /// <summary>
+    /// Found by HostileInputTests: a stored field holding U+0000 (escaped in the JSON) made PostgreSQL fail the record
+    /// or the lookup of the message id, answered 503. The callee is connected, so the notification would be recorded.
+    /// </summary>
+    [TestCase("twi_call_sid")]
+    [TestCase("twi_message_id")]
+    [TestCase("twi_message_type")]
+    [TestCase("twi_from")]
+    public async Task Returns400NamingAStoredFieldThatHoldsANulCharacter(string field)
+    {
+        using var bob = await ConnectAsync("bob");
+        var body = TwilioRequests.Body().Replace($"\"{field}\":\"", $"\"{field}\":\"\\u0000", StringComparison.Ordinal);
+        Assert.That(body, Does.Contain("\\u0000"));
+
+        using var response = await PostWebhookAsync(body);
+        var problem = await response.Content.ReadAsStringAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(problem, Does.Contain($"\"{field}\""));
+        }
+    }
+
     [Test]
     public async Task Returns400ForDeepNesting()
     {

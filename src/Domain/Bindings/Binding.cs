@@ -10,6 +10,10 @@ public sealed class Binding
 {
     public const int MaxAppIdLength = 255;
 
+    /// <summary>An app (bundle) id: 1 to <see cref="MaxAppIdLength"/> characters, none of them a control character.</summary>
+    public static bool IsValidAppId(string appId) =>
+        appId.Length is > 0 and <= MaxAppIdLength && !appId.Any(char.IsControl);
+
     // For EF Core.
     private Binding()
     {
@@ -146,9 +150,9 @@ public sealed class Binding
         DateTimeOffset now,
         TimeSpan ttl)
     {
-        if (appId is not null && (appId.Length == 0 || appId.Length > MaxAppIdLength))
+        if (appId is not null && !IsValidAppId(appId))
         {
-            throw new DomainException("appId", $"An app id is 1 to {MaxAppIdLength} characters.");
+            throw new DomainException("appId", $"An app id is 1 to {MaxAppIdLength} characters without control characters.");
         }
 
         AccountSid = accountSid.Value;

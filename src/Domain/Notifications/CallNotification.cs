@@ -72,6 +72,10 @@ public sealed class CallNotification
         RequireField("twi_message_id", twiMessageId);
         RequireField("twi_call_sid", callSid);
         RequireField("twi_message_type", messageType);
+        if (from is not null && from.Any(char.IsControl))
+        {
+            throw new DomainException("twi_from", "'twi_from' has no control characters.");
+        }
         if (inviteTtl <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(inviteTtl), inviteTtl, "The invite TTL is positive.");
@@ -211,11 +215,15 @@ public sealed class CallNotification
         return deliveries.All(d => d.ClientGone) ? NotificationOutcome.NoActiveClients : NotificationOutcome.Failed;
     }
 
+    /// <summary>A stored text field: 1 to <see cref="MaxFieldLength"/> characters, none of them a control character.</summary>
+    public static bool IsValidField(string? value) =>
+        !string.IsNullOrEmpty(value) && value.Length <= MaxFieldLength && !value.Any(char.IsControl);
+
     private static void RequireField(string field, string? value)
     {
-        if (string.IsNullOrEmpty(value) || value.Length > MaxFieldLength)
+        if (!IsValidField(value))
         {
-            throw new DomainException(field, $"'{field}' is 1 to {MaxFieldLength} characters.");
+            throw new DomainException(field, $"'{field}' is 1 to {MaxFieldLength} characters without control characters.");
         }
     }
 }

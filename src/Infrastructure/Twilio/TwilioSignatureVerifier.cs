@@ -17,6 +17,9 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
 {
     private const string BodyHashParameter = "bodySHA256";
 
+    /// <summary>The length of the Base64 of an HMAC-SHA1 (20 bytes).</summary>
+    private const int SignatureLength = 28;
+
     private readonly bool _enabled;
     private readonly (string AccountSid, byte[] Key)[] _keys;
     private readonly HashSet<string> _accounts;
@@ -42,11 +45,15 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
             return SignatureVerdict.NotChecked;
         }
 
+        // The header must be exactly the Base64 of an HMAC-SHA1, as Twilio compares it: decoding alone would also take
+        // white space inside it and other spellings of the same bytes (the unused low bits of the last character).
         Span<byte> presented = stackalloc byte[HMACSHA1.HashSizeInBytes];
-        if (string.IsNullOrEmpty(signature)
-            || signature.Length > 64
+        Span<char> canonical = stackalloc char[SignatureLength];
+        if (signature is not { Length: SignatureLength }
             || !Convert.TryFromBase64String(signature, presented, out var written)
-            || written != HMACSHA1.HashSizeInBytes)
+            || written != HMACSHA1.HashSizeInBytes
+            || !Convert.TryToBase64Chars(presented, canonical, out _)
+            || !canonical.SequenceEqual(signature))
         {
             return SignatureVerdict.Invalid;
         }

@@ -106,6 +106,15 @@ public class BindingTests
             Throws.TypeOf<DomainException>().With.Property(nameof(DomainException.Field)).EqualTo("appId"));
     }
 
+    [TestCase("com.example\u0000app")]
+    [TestCase("com.example.app\n")]
+    public void RefusesAppIdWithAControlCharacter(string appId)
+    {
+        Assert.That(
+            () => Binding.Register(Account, Alice, ChannelKind.ApnsVoip, PushAddress.Parse(ChannelKind.ApnsVoip, "abcdef"), ApnsEnvironment.Production, appId, Now, Ttl),
+            Throws.TypeOf<DomainException>().With.Property(nameof(DomainException.Field)).EqualTo("appId"));
+    }
+
     [Test]
     public void ReregisterMovesTheBindingToAnotherIdentityAndAccount()
     {

@@ -98,6 +98,20 @@ public class CallNotificationTests
             Throws.TypeOf<DomainException>().With.Property(nameof(DomainException.Field)).EqualTo(field));
     }
 
+    // PostgreSQL text cannot hold U+0000: a stored field with a control character would fail at the store (as a 503).
+    [TestCase("WB\u00001", "CA1", "twilio.voice.call", "client:alice", "twi_message_id")]
+    [TestCase("WB1", "CA\u00011", "twilio.voice.call", "client:alice", "twi_call_sid")]
+    [TestCase("WB1", "CA1", "twilio.voice.call\n", "client:alice", "twi_message_type")]
+    [TestCase("WB1", "CA1", "twilio.voice.call", "client:al\u0000ice", "twi_from")]
+    public void ReceiveRefusesControlCharactersInStoredFields(string messageId, string callSid, string messageType, string from, string field)
+    {
+        Assert.That(
+            () => CallNotification.Receive(
+                Account, messageId, callSid, from, "client:bob", Bob, messageType, Body, ReceivedAt, InviteTtl,
+                [DeliveryTarget.ForSession("WS1")]),
+            Throws.TypeOf<DomainException>().With.Property(nameof(DomainException.Field)).EqualTo(field));
+    }
+
     [Test]
     public void ReceiveRefusesAnOverLongMessageId()
     {

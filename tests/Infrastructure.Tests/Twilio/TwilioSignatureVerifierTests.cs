@@ -133,6 +133,24 @@ public sealed class TwilioSignatureVerifierTests
         Assert.That(verdict.IsValid, Is.False);
     }
 
+    /// <summary>
+    /// The header must equal the Base64 of the HMAC, as Twilio's library compares it. Decoding alone would let through
+    /// white space anywhere in it and other spellings of the same bytes (found by the property tests).
+    /// </summary>
+    [TestCase("y77kIzt2vzLz71DgmJGsen2scGs=", true, TestName = "AcceptsTheCanonicalSignature")]
+    [TestCase("y77kIzt2vz Lz71DgmJGsen2scGs=", false, TestName = "RejectsTheSignatureWithASpaceInside")]
+    [TestCase("y77kIzt2vzLz71Dg\nmJGsen2scGs=", false, TestName = "RejectsTheSignatureWithANewlineInside")]
+    [TestCase("y77kIzt2vzLz71DgmJGsen2scGs=\t", false, TestName = "RejectsTheSignatureWithATrailingTab")]
+    [TestCase("y77kIzt2vzLz71DgmJGsen2scGt=", false, TestName = "RejectsTheSignatureWithOtherPaddingBits")]
+    [TestCase("y77kIzt2vzLz71DgmJGsen2scGs", false, TestName = "RejectsTheSignatureWithoutPadding")]
+    public void AcceptsOnlyTheExactBase64OfTheSignature(string signature, bool valid)
+    {
+        var verdict = Verifier(VectorAccount, VectorToken).Verify(
+            "https://mycompany.com/myapp.php?bodySHA256=" + VectorBodyHash, signature, VectorBodyBytes);
+
+        Assert.That(verdict.IsValid, Is.EqualTo(valid));
+    }
+
     [Test]
     public void AcceptsTheSecondaryTokenDuringRotation()
     {

@@ -23,8 +23,9 @@ public sealed class RegisterBindingValidator : AbstractValidator<RegisterBinding
             .Must(e => ApnsEnvironments.TryParse(e, out _))
             .WithMessage("'{PropertyName}' must be 'production' or 'sandbox'.");
         RuleFor(x => x.AppId)
-            .Length(1, Binding.MaxAppIdLength)
-            .When(x => x.AppId is not null);
+            .Must(a => Binding.IsValidAppId(a!))
+            .When(x => x.AppId is not null)
+            .WithMessage($"'{{PropertyName}}' must be 1 to {Binding.MaxAppIdLength} characters without control characters.");
     }
 
     private static ChannelKind ParsedChannel(string? channel) =>

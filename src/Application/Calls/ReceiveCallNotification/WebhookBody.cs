@@ -100,6 +100,13 @@ public sealed record WebhookBody(
             return false;
         }
 
+        // Nothing Twilio sends holds control characters, and a stored field cannot (PostgreSQL text takes no NUL).
+        if (from is not null && from.Any(char.IsControl))
+        {
+            error = new WebhookBodyError(FromField, $"'{FromField}' must not contain control characters.");
+            return false;
+        }
+
         if (!AccountSid.TryParse(accountSid, out var sid))
         {
             error = new WebhookBodyError(AccountSidField, $"'{AccountSidField}' must be 'AC' followed by 32 hexadecimal digits.");
@@ -153,6 +160,12 @@ public sealed record WebhookBody(
         if (value.Length > maxLength)
         {
             error = new WebhookBodyError(field, $"'{field}' is too long.");
+            return false;
+        }
+
+        if (value.Any(char.IsControl))
+        {
+            error = new WebhookBodyError(field, $"'{field}' must not contain control characters.");
             return false;
         }
 

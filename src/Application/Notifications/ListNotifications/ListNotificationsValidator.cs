@@ -1,6 +1,7 @@
 using CallNotify.Application.Common.Paging;
 using CallNotify.Application.Common.Validation;
 using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
 using FluentValidation;
 
 namespace CallNotify.Application.Notifications.ListNotifications;
@@ -11,7 +12,10 @@ public sealed class ListNotificationsValidator : AbstractValidator<ListNotificat
     {
         RuleFor(x => x.AccountSid).MustBeAccountSid().When(x => x.AccountSid is not null);
         RuleFor(x => x.Identity).MustBeIdentity().When(x => x.Identity is not null);
-        RuleFor(x => x.CallSid).MaximumLength(256);
+        RuleFor(x => x.CallSid)
+            .Must(c => c!.Length <= CallNotification.MaxFieldLength && !c.Any(char.IsControl))
+            .When(x => x.CallSid is not null)
+            .WithMessage($"'{{PropertyName}}' must be at most {CallNotification.MaxFieldLength} characters without control characters.");
         RuleFor(x => x.PageSize).MustBePageSize();
         RuleFor(x => x.PageToken)
             .Must(t => PageToken.TryDecode(t, Ids.NotificationPrefix, out _))

@@ -46,6 +46,7 @@ public class RegisterBindingValidatorTests
         yield return new TestCaseData(Valid() with { Environment = "Sandbox" }, "Environment").SetArgDisplayNames("capitalised environment");
         yield return new TestCaseData(Valid() with { AppId = "" }, "AppId").SetArgDisplayNames("empty app id");
         yield return new TestCaseData(Valid() with { AppId = new string('a', 256) }, "AppId").SetArgDisplayNames("256-char app id");
+        yield return new TestCaseData(Valid() with { Channel = "apns", Address = "abcdef", AppId = "com.example\u0000app" }, "AppId").SetArgDisplayNames("app id with NUL");
     }
 
     [TestCaseSource(nameof(InvalidCommands))]

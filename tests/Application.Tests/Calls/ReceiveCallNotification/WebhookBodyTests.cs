@@ -238,6 +238,20 @@ public class WebhookBodyTests
         Assert.That(ErrorOf(TestData.WebhookBody(to: to))?.Field, Is.EqualTo("twi_to"));
     }
 
+    /// <summary>Stored fields take no control characters (PostgreSQL text cannot hold U+0000; found by the HTTP fuzz tests).</summary>
+    [TestCase("twi_call_sid", "\"CA\\u00001\"")]
+    [TestCase("twi_message_id", "\"WB\\u00001\"")]
+    [TestCase("twi_message_type", "\"twilio.voice.call\\n\"")]
+    [TestCase("twi_from", "\"client:al\\u0001ice\"")]
+    public void RefusesAControlCharacterInAStoredField(string field, string value)
+    {
+        var fields = TestData.WebhookFields();
+        fields.RemoveAll(f => f.Key == field);
+        fields.Add(new(field, value));
+
+        Assert.That(ErrorOf(TestData.Json(fields))?.Field, Is.EqualTo(field));
+    }
+
     [Test]
     public void RefusesTwiToWithAnIdentityOver256Characters()
     {
