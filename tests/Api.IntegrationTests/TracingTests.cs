@@ -18,6 +18,12 @@ public sealed class TracingTests(StoreKind store) : ApiFixture(store)
     private readonly ExportedSpans _spans = new();
 
     /// <summary>The service's own tracer provider, plus an in-memory exporter for the test to read.</summary>
+    /// <summary>Spans are recorded only when they are exported somewhere; nothing listens there, the test reads memory.</summary>
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
+    };
+
     protected override Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? Services =>
         services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans));
 
@@ -90,7 +96,9 @@ public sealed class TracingTests(StoreKind store) : ApiFixture(store)
     private static bool IsWebhookRequest(Activity span) =>
         span.Source.Name == "Microsoft.AspNetCore" && span.GetTagItem("http.route") as string == "/calls/notificationWebhook";
 
-    private static bool IsStoreCall(Activity span) => span.Source.Name == "Npgsql";
+    /// <summary>An Npgsql command, or the service's span for its write in a shared group commit (ADR 0012).</summary>
+    private static bool IsStoreCall(Activity span) =>
+        span.Source.Name == "Npgsql" || (span.Source.Name == "CallNotify" && span.DisplayName == "store write");
 
     private static bool IsDeliveryAttempt(Activity span) => span.Source.Name == "CallNotify" && span.DisplayName.StartsWith("delivery ", StringComparison.Ordinal);
 

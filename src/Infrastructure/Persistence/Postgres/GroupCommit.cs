@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using CallNotify.Application.Common.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -43,12 +44,18 @@ public sealed class GroupCommit : IAsyncDisposable
     /// Runs <paramref name="command"/> in the next shared transaction; completes with its row count once committed.
     /// Cancelling stops the wait, not the write.
     /// </summary>
-    public Task<int> ExecuteAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken)
+    public async Task<int> ExecuteAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken)
     {
+        // The shared batch runs outside the caller's trace; this span stands for the caller's write in it.
+        using var span = CallNotifyMetrics.Tracing.StartActivity("store write", ActivityKind.Client);
+        span?.SetTag("db.system.name", "postgresql");
+        span?.SetTag("db.query.text", command.CommandText);
+
         var pending = new PendingWrite(command);
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-
-        return cancellationToken.CanBeCanceled ? pending.Task.WaitAsync(cancellationToken) : pending.Task;
+        var affected = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+        span?.SetTag("callnotify.group_commit.size", pending.BatchSize);
+        return affected;
     }
 
     private async Task RunAsync()
@@ -78,6 +85,7 @@ public sealed class GroupCommit : IAsyncDisposable
             _metrics?.GroupCommitted(writes.Count);
             foreach (var write in writes)
             {
+                write.BatchSize = writes.Count;
                 write.Complete();
             }
         }
@@ -147,6 +155,8 @@ public sealed class GroupCommit : IAsyncDisposable
         public NpgsqlBatchCommand Command { get; } = command;
 
         public int RecordsAffected { get; set; }
+
+        public int BatchSize { get; set; }
 
         public Task<int> Task => _done.Task;
 
