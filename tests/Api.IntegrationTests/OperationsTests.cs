@@ -60,6 +60,10 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                 Assert.That(text, Does.Contain("callnotify_deliveries_total{").And.Contain("channel=\"fcm\"").And.Contain("outcome=\"failed\""));
                 Assert.That(text, Does.Contain("callnotify_delivery_duration_seconds_bucket"));
                 Assert.That(text, Does.Match(@"callnotify_websocket_sessions(\{[^}]*\})? [1-9]"));
+                if (StoreKind == StoreKind.Postgres)
+                {
+                    Assert.That(text, Does.Contain("callnotify_store_group_commit_size_bucket"));
+                }
             }
         }
     }
