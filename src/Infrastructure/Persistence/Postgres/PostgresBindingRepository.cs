@@ -40,9 +40,9 @@ internal sealed class PostgresBindingRepository(
 
     internal static void AddFindActiveParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity, DateTimeOffset now)
     {
-        parameters.Add(PostgresNotificationRepository.Text(accountSid.Value));
-        parameters.Add(PostgresNotificationRepository.Text(identity.Value));
-        parameters.Add(PostgresNotificationRepository.Time(now));
+        parameters.Add(PgParameters.Text(accountSid.Value));
+        parameters.Add(PgParameters.Text(identity.Value));
+        parameters.Add(PgParameters.Time(now));
     }
 
     /// <summary>The rows of <see cref="FindActiveSql"/> from the reader's current result.</summary>
@@ -88,8 +88,8 @@ internal sealed class PostgresBindingRepository(
     public async Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var command = new NpgsqlBatchCommand("UPDATE bindings SET last_delivery_at = $2 WHERE id = $1");
-        command.Parameters.Add(PostgresNotificationRepository.Text(id));
-        command.Parameters.Add(PostgresNotificationRepository.Time(at));
+        command.Parameters.Add(PgParameters.Text(id));
+        command.Parameters.Add(PgParameters.Time(at));
         await groupCommit.ExecuteAsync(command, cancellationToken);
     }
 

@@ -73,23 +73,23 @@ internal sealed class PostgresNotificationRepository(
         var deliveries = notification.Deliveries;
         var command = new NpgsqlBatchCommand(InsertSql);
         var p = command.Parameters;
-        p.Add(Text(notification.Id));
-        p.Add(Text(notification.AccountSid));
-        p.Add(Text(notification.TwiMessageId));
-        p.Add(Text(notification.CallSid));
-        p.Add(Text(notification.From));
-        p.Add(Text(notification.To));
-        p.Add(Text(notification.Identity));
-        p.Add(Text(notification.MessageType));
+        p.Add(PgParameters.Text(notification.Id));
+        p.Add(PgParameters.Text(notification.AccountSid));
+        p.Add(PgParameters.Text(notification.TwiMessageId));
+        p.Add(PgParameters.Text(notification.CallSid));
+        p.Add(PgParameters.Text(notification.From));
+        p.Add(PgParameters.Text(notification.To));
+        p.Add(PgParameters.Text(notification.Identity));
+        p.Add(PgParameters.Text(notification.MessageType));
         p.Add(new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = notification.RawBody });
-        p.Add(Time(notification.ReceivedAt));
-        p.Add(Time(notification.ExpiresAt));
-        p.Add(Text(notification.Outcome.ToWire()));
+        p.Add(PgParameters.Time(notification.ReceivedAt));
+        p.Add(PgParameters.Time(notification.ExpiresAt));
+        p.Add(PgParameters.Text(notification.Outcome.ToWire()));
         p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = notification.Version });
-        p.Add(TextArray([.. deliveries.Select(d => d.Id)]));
-        p.Add(TextArray([.. deliveries.Select(d => d.BindingId)]));
-        p.Add(TextArray([.. deliveries.Select(d => d.SessionId)]));
-        p.Add(TextArray([.. deliveries.Select(d => d.Channel.ToWire())]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Id)]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.BindingId)]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.SessionId)]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Channel.ToWire())]));
         AddDeliveryState(p, deliveries);
 
         // Every notification has at least one delivery: no row inserted means (account, twi_message_id) was taken.
@@ -105,8 +105,8 @@ internal sealed class PostgresNotificationRepository(
     public async Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(SelectByMessageSql);
-        command.Parameters.Add(Text(accountSid.Value));
-        command.Parameters.Add(Text(twiMessageId));
+        command.Parameters.Add(PgParameters.Text(accountSid.Value));
+        command.Parameters.Add(PgParameters.Text(twiMessageId));
         return await ReadAsync(command, cancellationToken);
     }
 
@@ -175,7 +175,7 @@ internal sealed class PostgresNotificationRepository(
     private async Task<CallNotification?> GetAsync(string id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(SelectByIdSql);
-        command.Parameters.Add(Text(id));
+        command.Parameters.Add(PgParameters.Text(id));
         return await ReadAsync(command, cancellationToken);
     }
 
@@ -184,11 +184,11 @@ internal sealed class PostgresNotificationRepository(
         var deliveries = notification.Deliveries;
         var command = new NpgsqlBatchCommand(UpdateSql);
         var p = command.Parameters;
-        p.Add(Text(notification.Id));
-        p.Add(Text(notification.Outcome.ToWire()));
+        p.Add(PgParameters.Text(notification.Id));
+        p.Add(PgParameters.Text(notification.Outcome.ToWire()));
         p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = notification.Version });
         p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = expectedVersion });
-        p.Add(TextArray([.. deliveries.Select(d => d.Id)]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Id)]));
         AddDeliveryState(p, deliveries);
         return command;
     }
@@ -196,14 +196,14 @@ internal sealed class PostgresNotificationRepository(
     /// <summary>The columns a delivery's life changes, in the order both statements read them.</summary>
     private static void AddDeliveryState(NpgsqlParameterCollection p, IReadOnlyList<Delivery> deliveries)
     {
-        p.Add(TextArray([.. deliveries.Select(d => d.Status.ToWire())]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Status.ToWire())]));
         p.Add(new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = [.. deliveries.Select(d => d.Attempts)] });
-        p.Add(TextArray([.. deliveries.Select(d => d.LastError)]));
+        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.LastError)]));
         p.Add(new NpgsqlParameter<bool[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, TypedValue = [.. deliveries.Select(d => d.ClientGone)] });
-        p.Add(TimeArray([.. deliveries.Select(d => d.AcceptedAt)]));
-        p.Add(TimeArray([.. deliveries.Select(d => d.AcknowledgedAt)]));
-        p.Add(TimeArray([.. deliveries.Select(d => (DateTimeOffset?)d.UpdatedAt)]));
-        p.Add(TimeArray([.. deliveries.Select(d => d.NextAttemptAt)]));
+        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => d.AcceptedAt)]));
+        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => d.AcknowledgedAt)]));
+        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => (DateTimeOffset?)d.UpdatedAt)]));
+        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => d.NextAttemptAt)]));
     }
 
     private static async Task<CallNotification?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -256,20 +256,4 @@ internal sealed class PostgresNotificationRepository(
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
-
-    internal static NpgsqlParameter Text(string? value) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
-
-    internal static NpgsqlParameter Time(DateTimeOffset value) =>
-        new NpgsqlParameter<DateTimeOffset> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = value.ToUniversalTime() };
-
-    private static NpgsqlParameter<string?[]> TextArray(string?[] values) =>
-        new NpgsqlParameter<string?[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = values };
-
-    private static NpgsqlParameter<DateTimeOffset?[]> TimeArray(DateTimeOffset?[] values) =>
-        new NpgsqlParameter<DateTimeOffset?[]>
-        {
-            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-            TypedValue = [.. values.Select(v => v?.ToUniversalTime())],
-        };
 }

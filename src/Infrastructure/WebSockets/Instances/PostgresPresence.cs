@@ -26,20 +26,16 @@ internal static class PresenceTimings
 /// </summary>
 public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstance instance) : ILiveSessionRegistry, ISessionPresence
 {
+    /// <summary>Sessions on instances whose heartbeat is younger than $1 seconds.</summary>
     private const string FreshSessions = """
         FROM live_sessions s JOIN instances i ON i.id = s.instance_id
-        WHERE i.heartbeat_at > now() - make_interval(secs => @freshness)
+        WHERE i.heartbeat_at > now() - make_interval(secs => $1)
         """;
 
-    /// <summary>The live sessions of ($1 account, $2 identity) on instances with a fresh heartbeat.</summary>
+    /// <summary>The live sessions of ($2 account, $3 identity) on instances with a fresh heartbeat.</summary>
     internal const string FindSql =
-        "SELECT s.id, s.instance_id, s.account_sid, s.\"identity\", s.connected_at " + FreshSessionsPositional +
-        " AND s.account_sid = $1 AND s.\"identity\" = $2 ORDER BY s.id";
-
-    private const string FreshSessionsPositional = """
-        FROM live_sessions s JOIN instances i ON i.id = s.instance_id
-        WHERE i.heartbeat_at > now() - make_interval(secs => $3)
-        """;
+        "SELECT s.id, s.instance_id, s.account_sid, s.\"identity\", s.connected_at " + FreshSessions +
+        " AND s.account_sid = $2 AND s.\"identity\" = $3 ORDER BY s.id";
 
     public async Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken)
     {
@@ -51,9 +47,9 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
 
     internal static void AddFindParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity)
     {
+        parameters.Add(new NpgsqlParameter { Value = PresenceTimings.Freshness.TotalSeconds });
         parameters.Add(new NpgsqlParameter { Value = accountSid.Value });
         parameters.Add(new NpgsqlParameter { Value = identity.Value });
-        parameters.Add(new NpgsqlParameter { Value = PresenceTimings.Freshness.TotalSeconds });
     }
 
     /// <summary>The rows of <see cref="FindSql"/> from the reader's current result.</summary>
@@ -76,9 +72,9 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     /// <summary>The instance holding <paramref name="sessionId"/>, or null when no live instance does.</summary>
     public async Task<string?> LocateAsync(string sessionId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT s.instance_id " + FreshSessions + " AND s.id = @id");
-        command.Parameters.AddWithValue("freshness", PresenceTimings.Freshness.TotalSeconds);
-        command.Parameters.AddWithValue("id", sessionId);
+        await using var command = dataSource.CreateCommand("SELECT s.instance_id " + FreshSessions + " AND s.id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = PresenceTimings.Freshness.TotalSeconds });
+        command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
