@@ -11,10 +11,7 @@ public interface ICalleeLookup
 
 /// <param name="Bindings">Active, unexpired bindings of the callee (<see cref="IBindingRepository.FindActiveAsync"/>).</param>
 /// <param name="Sessions">Live sessions of the callee on any instance (<see cref="ILiveSessionRegistry.FindAsync"/>).</param>
-public sealed record CalleeClients(IReadOnlyList<Binding> Bindings, IReadOnlyList<LiveSession> Sessions)
-{
-    public bool IsEmpty => Bindings.Count == 0 && Sessions.Count == 0;
-}
+public sealed record CalleeClients(IReadOnlyList<Binding> Bindings, IReadOnlyList<LiveSession> Sessions);
 
 /// <summary>The lookup as its two parts: the binding store, then the session registry.</summary>
 public sealed class CalleeLookup(IBindingRepository bindings, ILiveSessionRegistry sessions) : ICalleeLookup

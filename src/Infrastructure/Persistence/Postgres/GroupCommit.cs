@@ -81,7 +81,7 @@ public sealed class GroupCommit : IAsyncDisposable
     {
         try
         {
-            await ExecuteInTransactionAsync(writes).ConfigureAwait(false);
+            await ExecuteBatchAsync(writes).ConfigureAwait(false);
             _metrics?.GroupCommitted(writes.Count);
             foreach (var write in writes)
             {
@@ -112,7 +112,7 @@ public sealed class GroupCommit : IAsyncDisposable
     /// single Sync as one implicit transaction, committed (one WAL flush) when the last statement succeeds and rolled
     /// back entirely when any fails. One round trip per batch.
     /// </summary>
-    private async Task ExecuteInTransactionAsync(List<PendingWrite> writes)
+    private async Task ExecuteBatchAsync(List<PendingWrite> writes)
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection);
