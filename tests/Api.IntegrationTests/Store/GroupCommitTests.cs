@@ -39,8 +39,8 @@ public sealed class GroupCommitTests
 
         await Task.WhenAll(Enumerable.Range(0, writes).Select(i => Task.Run(async () =>
         {
-            var affected = await groupCommit.ExecuteAsync(Insert(i, "row " + i), CancellationToken.None);
-            Assert.That(affected, Is.EqualTo(1));
+            var applied = await groupCommit.WriteAsync(new ItemInsert(i, "row " + i), CancellationToken.None);
+            Assert.That(applied, Is.True);
 
             // Answered means committed: another connection sees the row at once.
             await using var check = _dataSource.CreateCommand("SELECT xmin::text::bigint FROM items WHERE id = $1");
@@ -61,16 +61,16 @@ public sealed class GroupCommitTests
     {
         var log = new ReplayLog();
         await using var groupCommit = new GroupCommit(_dataSource, log);
-        await groupCommit.ExecuteAsync(Insert(7, "first"), CancellationToken.None);
+        await groupCommit.WriteAsync(new ItemInsert(7, "first"), CancellationToken.None);
 
         // Queue many writes at once so the duplicate key lands in a batch with others.
-        var tasks = Enumerable.Range(100, 60).Select(i => groupCommit.ExecuteAsync(Insert(i, "ok"), CancellationToken.None)).ToList();
-        var duplicate = groupCommit.ExecuteAsync(Insert(7, "again"), CancellationToken.None);
-        tasks.AddRange(Enumerable.Range(200, 60).Select(i => groupCommit.ExecuteAsync(Insert(i, "ok"), CancellationToken.None)));
+        var tasks = Enumerable.Range(100, 60).Select(i => groupCommit.WriteAsync(new ItemInsert(i, "ok"), CancellationToken.None)).ToList();
+        var duplicate = groupCommit.WriteAsync(new ItemInsert(7, "again"), CancellationToken.None);
+        tasks.AddRange(Enumerable.Range(200, 60).Select(i => groupCommit.WriteAsync(new ItemInsert(i, "ok"), CancellationToken.None)));
 
         var error = await Assert.ThrowsAsync<PostgresException>(async () => await duplicate);
         Assert.That(error!.SqlState, Is.EqualTo(PostgresErrorCodes.UniqueViolation));
-        Assert.That(await Task.WhenAll(tasks), Is.All.EqualTo(1));
+        Assert.That(await Task.WhenAll(tasks), Is.All.True);
         await using var count = _dataSource.CreateCommand("SELECT count(*) FROM items");
         Assert.That(await count.ExecuteScalarAsync(), Is.EqualTo(121L));
         Assert.That(log.Replays, Is.GreaterThan(0), "the duplicate shared a batch, which was replayed one by one");
@@ -83,7 +83,7 @@ public sealed class GroupCommitTests
         await using var dataSource = NpgsqlDataSource.Create(unreachable.ToString());
         await using var groupCommit = new GroupCommit(dataSource, NullLogger<GroupCommit>.Instance);
 
-        var writes = Enumerable.Range(0, 5).Select(i => groupCommit.ExecuteAsync(Insert(i, "lost"), CancellationToken.None)).ToList();
+        var writes = Enumerable.Range(0, 5).Select(i => groupCommit.WriteAsync(new ItemInsert(i, "lost"), CancellationToken.None)).ToList();
 
         foreach (var write in writes)
         {
@@ -91,12 +91,50 @@ public sealed class GroupCommitTests
         }
     }
 
-    private static NpgsqlBatchCommand Insert(int id, string note)
+    [Test]
+    public async Task WritesOfOneKindShareOneStatementAndEachLearnsWhetherItWasApplied()
     {
-        var command = new NpgsqlBatchCommand("INSERT INTO items (id, note) VALUES ($1, $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        command.Parameters.Add(new NpgsqlParameter { Value = note });
-        return command;
+        await using var groupCommit = new GroupCommit(_dataSource, NullLogger<GroupCommit>.Instance);
+        await groupCommit.WriteAsync(new ItemInsert(1, "taken"), CancellationToken.None);
+
+        // 1 is taken, and 2 comes twice: whichever runs first is applied, the other is not.
+        var writes = new[] { 1, 2, 3, 2, 4 }.Select((id, i) => groupCommit.WriteAsync(new ItemInsert(id, "write " + i, onConflictDoNothing: true), CancellationToken.None)).ToList();
+        var applied = await Task.WhenAll(writes);
+
+        Assert.That(applied[0], Is.False, "an existing key is not applied");
+        Assert.That(applied[1] ^ applied[3], Is.True, "exactly one of the two writes of key 2 is applied");
+        Assert.That(applied[2] && applied[4], Is.True);
+        await using var count = _dataSource.CreateCommand("SELECT count(*) FROM items");
+        Assert.That(await count.ExecuteScalarAsync(), Is.EqualTo(4L));
+    }
+
+    /// <summary>A write kind for the test table: one multi-row INSERT for every write of a batch.</summary>
+    private sealed class ItemInsert(int id, string note, bool onConflictDoNothing = false)
+        : GroupWrite(onConflictDoNothing ? IgnoringDuplicates : Strict)
+    {
+        private static readonly GroupWriteKind Strict = new InsertKind(string.Empty);
+        private static readonly GroupWriteKind IgnoringDuplicates = new InsertKind(" ON CONFLICT (id) DO NOTHING");
+
+        private sealed class InsertKind(string onConflict) : GroupWriteKind("insert items", Sql(onConflict))
+        {
+            private static string Sql(string onConflict) =>
+                "WITH input AS (SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS i(id, note, position)), " +
+                    "inserted AS (INSERT INTO items (id, note) SELECT id, note FROM input ORDER BY position" + onConflict + " RETURNING id, note) " +
+                    "SELECT input.position FROM input JOIN inserted ON inserted.id = input.id AND inserted.note = input.note";
+
+            public override NpgsqlBatchCommand Build(IReadOnlyList<GroupWrite> writes)
+            {
+                var rows = writes.Cast<ItemInsert>().ToArray();
+                var command = new NpgsqlBatchCommand(QueryText);
+                command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.Id)] });
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Note)] });
+                return command;
+            }
+        }
+
+        private int Id { get; } = id;
+
+        private string Note { get; } = note;
     }
 
     private sealed class ReplayLog : ILogger<GroupCommit>

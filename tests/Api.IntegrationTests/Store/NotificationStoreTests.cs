@@ -76,6 +76,39 @@ public sealed class NotificationStoreTests
         }
     }
 
+    [Test]
+    public async Task ConcurrentWritesOfManyNotificationsSharingStatementsEachLandOnTheirOwnRows()
+    {
+        await using var a = new CallNotifyApp(_store);
+        var store = a.Services.GetRequiredService<INotificationRepository>();
+        var notifications = Enumerable.Range(0, 80).Select(_ => Receive()).ToList();
+
+        // Inserted together, then each one's own result recorded together: one accepted, the other failed with its
+        // own index in the error, so a result written to a neighbour's row would show.
+        Assert.That(await Task.WhenAll(notifications.Select(n => Task.Run(() => store.TryAddAsync(n, CancellationToken.None)))), Is.All.True);
+        var updated = await Task.WhenAll(notifications.Select((n, i) => Task.Run(() => store.UpdateAsync(
+            n.Id,
+            x => x.RecordResult(x.Deliveries[0].Id, DeliveryResult.Accepted(), Now.AddSeconds(i))
+                 & x.RecordResult(x.Deliveries[1].Id, DeliveryResult.Failed("error " + i), Now.AddSeconds(i)),
+            CancellationToken.None))));
+
+        await using var b = new CallNotifyApp(_store);
+        var fresh = b.Services.GetRequiredService<INotificationRepository>();
+        for (var i = 0; i < notifications.Count; i++)
+        {
+            var stored = await fresh.FindAsync(AccountSid.Parse(CallNotifyApp.AccountSid), notifications[i].TwiMessageId, CancellationToken.None);
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(stored!.Id, Is.EqualTo(notifications[i].Id));
+                Assert.That(stored.Version, Is.EqualTo(updated[i]!.Version).And.GreaterThan(0));
+                Assert.That(stored.Outcome, Is.EqualTo(NotificationOutcome.Delivered));
+                Assert.That(stored.Deliveries[0].NotificationId, Is.EqualTo(stored.Id));
+                Assert.That(stored.GetDelivery(notifications[i].Deliveries[0].Id).AcceptedAt, Is.EqualTo(Now.AddSeconds(i)).Within(TimeSpan.FromMilliseconds(1)));
+                Assert.That(stored.GetDelivery(notifications[i].Deliveries[1].Id).LastError, Is.EqualTo("error " + i));
+            }
+        }
+    }
+
     private static CallNotification Receive(string? messageId = null) => CallNotification.Receive(
         AccountSid.Parse(CallNotifyApp.AccountSid),
         messageId ?? TwilioRequests.NewMessageId(),

@@ -8,18 +8,19 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 
 /// <summary>
 /// Group commit: writes queued by concurrent requests share one transaction, so one WAL flush makes many of them
-/// durable. Each caller's statement runs in the next batch and its task completes only after that batch committed
-/// (with the statement's row count), or fails with the store's exception. See docs/decisions/0012.
+/// durable, and the writes of one kind share one multi-row statement (<see cref="GroupWriteKind"/>). Each caller's
+/// write runs in the next batch and its task completes only after that batch committed (with whether the write was
+/// applied), or fails with the store's exception. See docs/decisions/0012 and 0013.
 /// </summary>
 /// <remarks>
-/// A statement that fails on its own (not the connection) would abort its whole batch; the batch is then replayed one
-/// statement per transaction so only the faulty one fails. Statements must therefore be safe to run again after a
-/// rollback, which every statement of a rolled-back transaction is.
+/// A write that fails on its own (not the connection) would abort its whole batch; the batch is then replayed one
+/// write per transaction so only the faulty one fails. Writes must therefore be safe to run again after a rollback,
+/// which every statement of a rolled-back transaction is.
 /// </remarks>
 public sealed class GroupCommit : IAsyncDisposable
 {
-    /// <summary>The most statements one transaction carries.</summary>
-    internal const int MaxBatch = 128;
+    /// <summary>The most writes one transaction carries.</summary>
+    internal const int MaxBatch = 256;
 
     /// <summary>Transactions in flight at once: one commits while the next batch fills.</summary>
     internal const int Writers = 2;
@@ -41,21 +42,22 @@ public sealed class GroupCommit : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="command"/> in the next shared transaction; completes with its row count once committed.
-    /// Cancelling stops the wait, not the write.
+    /// Runs <paramref name="write"/> in the next shared transaction; completes once committed with whether the write
+    /// was applied (see <see cref="GroupWriteKind.Build"/>). Cancelling stops the wait, not the write.
     /// </summary>
-    public async Task<int> ExecuteAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken)
+    public async Task<bool> WriteAsync(GroupWrite write, CancellationToken cancellationToken)
     {
         // The shared batch runs outside the caller's trace; this span stands for the caller's write in it.
         using var span = CallNotifyMetrics.Tracing.StartActivity("store write", ActivityKind.Client);
         span?.SetTag("db.system.name", "postgresql");
-        span?.SetTag("db.query.text", command.CommandText);
+        span?.SetTag("db.operation.name", write.Kind.Name);
+        span?.SetTag("db.query.text", write.Kind.QueryText);
 
-        var pending = new PendingWrite(command);
+        var pending = new PendingWrite(write);
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-        var affected = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+        var applied = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
         span?.SetTag("callnotify.group_commit.size", pending.BatchSize);
-        return affected;
+        return applied;
     }
 
     private async Task RunAsync()
@@ -91,7 +93,7 @@ public sealed class GroupCommit : IAsyncDisposable
         }
         catch (PostgresException ex) when (writes.Count > 1 && !IsConnectionLevel(ex))
         {
-            // One statement broke the batch: replay them one by one so only that one fails.
+            // One write broke the batch: replay them one by one so only that one fails.
             _logger.LogWarning(ex, "A group commit of {Count} writes failed ({SqlState}); replaying them one by one", writes.Count, ex.SqlState);
             foreach (var write in writes)
             {
@@ -108,31 +110,52 @@ public sealed class GroupCommit : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends every statement in one batch without an explicit transaction: PostgreSQL runs the messages up to the batch's
-    /// single Sync as one implicit transaction, committed (one WAL flush) when the last statement succeeds and rolled
-    /// back entirely when any fails. One round trip per batch.
+    /// Sends one multi-row statement per kind of write, all in one batch without an explicit transaction: PostgreSQL
+    /// runs the messages up to the batch's single Sync as one implicit transaction, committed (one WAL flush) when the
+    /// last statement succeeds and rolled back entirely when any fails. One round trip per batch.
     /// </summary>
     private async Task ExecuteBatchAsync(List<PendingWrite> writes)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection);
-        try
+        // Kinds in the order their first write was queued; writes of a kind in queue order.
+        var groups = new List<(GroupWriteKind Kind, List<PendingWrite> Writes)>(2);
+        foreach (var write in writes)
         {
-            foreach (var write in writes)
+            write.Applied = false;
+            var index = groups.FindIndex(g => ReferenceEquals(g.Kind, write.Write.Kind));
+            if (index < 0)
             {
-                batch.BatchCommands.Add(write.Command);
+                groups.Add((write.Write.Kind, [write]));
             }
-
-            await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
-            foreach (var write in writes)
+            else
             {
-                write.RecordsAffected = write.Command.RecordsAffected;
+                groups[index].Writes.Add(write);
             }
         }
-        finally
+
+        await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var (kind, group) in groups)
         {
-            // The commands may run again in another batch.
-            batch.BatchCommands.Clear();
+            batch.BatchCommands.Add(kind.Build([.. group.Select(w => w.Write)]));
+        }
+
+        await using (var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
+        {
+            foreach (var (_, group) in groups)
+            {
+                while (await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    var position = Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+                    group[position - 1].Applied = true;
+                }
+
+                await reader.NextResultAsync().ConfigureAwait(false);
+            }
+
+            // Past the last result is the batch's commit: an error in it surfaces here, before anyone is answered.
+            while (await reader.NextResultAsync().ConfigureAwait(false))
+            {
+            }
         }
     }
 
@@ -148,19 +171,19 @@ public sealed class GroupCommit : IAsyncDisposable
         await Task.WhenAll(_writers).ConfigureAwait(false);
     }
 
-    private sealed class PendingWrite(NpgsqlBatchCommand command)
+    private sealed class PendingWrite(GroupWrite write)
     {
-        private readonly TaskCompletionSource<int> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public NpgsqlBatchCommand Command { get; } = command;
+        public GroupWrite Write { get; } = write;
 
-        public int RecordsAffected { get; set; }
+        public bool Applied { get; set; }
 
         public int BatchSize { get; set; }
 
-        public Task<int> Task => _done.Task;
+        public Task<bool> Task => _done.Task;
 
-        public void Complete() => _done.TrySetResult(RecordsAffected);
+        public void Complete() => _done.TrySetResult(Applied);
 
         public void Fail(Exception exception) => _done.TrySetException(exception);
     }

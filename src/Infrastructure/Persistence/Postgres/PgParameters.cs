@@ -15,6 +15,9 @@ internal static class PgParameters
     internal static NpgsqlParameter<string?[]> TextArray(string?[] values) =>
         new NpgsqlParameter<string?[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = values };
 
+    internal static NpgsqlParameter<int[]> IntArray(int[] values) =>
+        new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = values };
+
     internal static NpgsqlParameter<DateTimeOffset?[]> TimeArray(DateTimeOffset?[] values) =>
         new NpgsqlParameter<DateTimeOffset?[]>
         {

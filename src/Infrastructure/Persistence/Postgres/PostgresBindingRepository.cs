@@ -56,25 +56,28 @@ internal sealed class PostgresBindingRepository(
         var bindings = new List<Binding>(1);
         do
         {
-            bindings.Add(Binding.Restore(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                Converters.ParseChannel(reader.GetString(3)),
-                reader.GetString(4),
-                ApnsEnvironments.Parse(reader.GetString(5)),
-                reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.GetString(7) == "active" ? BindingStatus.Active : BindingStatus.Inactive,
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetFieldValue<DateTimeOffset>(9),
-                reader.GetFieldValue<DateTimeOffset>(10),
-                reader.GetFieldValue<DateTimeOffset>(11),
-                reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12)));
+            bindings.Add(ReadBinding(reader, 0));
         }
         while (await reader.ReadAsync(cancellationToken));
 
         return bindings;
     }
+
+    /// <summary>A binding from the reader's current row, its columns in <see cref="FindActiveSql"/>'s order from <paramref name="first"/>.</summary>
+    internal static Binding ReadBinding(NpgsqlDataReader reader, int first) => Binding.Restore(
+        reader.GetString(first),
+        reader.GetString(first + 1),
+        reader.GetString(first + 2),
+        Converters.ParseChannel(reader.GetString(first + 3)),
+        reader.GetString(first + 4),
+        ApnsEnvironments.Parse(reader.GetString(first + 5)),
+        reader.IsDBNull(first + 6) ? null : reader.GetString(first + 6),
+        reader.GetString(first + 7) == "active" ? BindingStatus.Active : BindingStatus.Inactive,
+        reader.IsDBNull(first + 8) ? null : reader.GetString(first + 8),
+        reader.GetFieldValue<DateTimeOffset>(first + 9),
+        reader.GetFieldValue<DateTimeOffset>(first + 10),
+        reader.GetFieldValue<DateTimeOffset>(first + 11),
+        reader.IsDBNull(first + 12) ? null : reader.GetFieldValue<DateTimeOffset>(first + 12));
 
     public Task<IReadOnlyList<Binding>> ListAsync(BindingQuery query, CancellationToken cancellationToken) =>
         entityFramework.ListAsync(query, cancellationToken);
@@ -87,10 +90,7 @@ internal sealed class PostgresBindingRepository(
 
     public async Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlBatchCommand("UPDATE bindings SET last_delivery_at = $2 WHERE id = $1");
-        command.Parameters.Add(PgParameters.Text(id));
-        command.Parameters.Add(PgParameters.Time(at));
-        await groupCommit.ExecuteAsync(command, cancellationToken);
+        await groupCommit.WriteAsync(new BindingDeliveryStamp(id, at), cancellationToken);
     }
 
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>

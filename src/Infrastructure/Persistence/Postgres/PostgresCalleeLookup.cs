@@ -1,27 +1,151 @@
+using System.Threading.Channels;
 using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
 using CallNotify.Infrastructure.WebSockets.Instances;
 using Npgsql;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
-/// <summary>The webhook's lookup on PostgreSQL: the callee's bindings and live sessions in one round trip.</summary>
-internal sealed class PostgresCalleeLookup(NpgsqlDataSource dataSource) : ICalleeLookup
+/// <summary>
+/// The webhook's lookup on PostgreSQL, grouped: the lookups of concurrent webhooks are answered together by one round
+/// trip of two statements (every asked callee's active bindings, every asked callee's live sessions), the read-side
+/// twin of <see cref="GroupCommit"/>. Each lookup is still read after it was asked, so it sees every change committed
+/// before its webhook arrived. See docs/decisions/0013.
+/// </summary>
+internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
 {
+    /// <summary>The most callees one round trip asks for.</summary>
+    internal const int MaxBatch = 64;
+
+    /// <summary>Round trips in flight at once: one reads while the next batch fills.</summary>
+    internal const int Readers = 2;
+
+    private const string BindingsSql = """
+        SELECT k.position, b.id, b.account_sid, b."identity", b.channel, b.address, b.environment, b.app_id, b.status,
+               b.inactive_reason, b.created_at, b.updated_at, b.expires_at, b.last_delivery_at
+        FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(account_sid, "identity", now, position)
+        JOIN bindings b ON b.account_sid = k.account_sid AND b."identity" = k."identity"
+        WHERE b.status = 'active' AND b.expires_at > k.now
+        ORDER BY k.position, b.id
+        """;
+
+    private const string SessionsSql = """
+        SELECT k.position, s.id, s.instance_id, s.account_sid, s."identity", s.connected_at
+        FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(account_sid, "identity", position)
+        JOIN live_sessions s ON s.account_sid = k.account_sid AND s."identity" = k."identity"
+        JOIN instances i ON i.id = s.instance_id
+        WHERE i.heartbeat_at > now() - make_interval(secs => $1)
+        ORDER BY k.position, s.id
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Channel<PendingLookup> _queue = Channel.CreateUnbounded<PendingLookup>(
+        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+
+    private readonly Task[] _readers;
+
+    public PostgresCalleeLookup(NpgsqlDataSource dataSource)
+    {
+        _dataSource = dataSource;
+        _readers = [.. Enumerable.Range(0, Readers).Select(_ => Task.Run(RunAsync))];
+    }
+
     public async Task<CalleeClients> FindAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var batch = dataSource.CreateBatch();
-        var bindings = new NpgsqlBatchCommand(PostgresBindingRepository.FindActiveSql);
-        PostgresBindingRepository.AddFindActiveParameters(bindings.Parameters, accountSid, identity, now);
-        var sessions = new NpgsqlBatchCommand(PostgresPresence.FindSql);
-        PostgresPresence.AddFindParameters(sessions.Parameters, accountSid, identity);
+        var pending = new PendingLookup(accountSid.Value, identity.Value, now.ToUniversalTime());
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        return cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<PendingLookup>(MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var lookup))
+            {
+                batch.Add(lookup);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await ReadAsync(batch).ConfigureAwait(false);
+                foreach (var lookup in batch)
+                {
+                    lookup.Complete();
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var lookup in batch)
+                {
+                    lookup.Fail(ex);
+                }
+            }
+        }
+    }
+
+    private async Task ReadAsync(List<PendingLookup> lookups)
+    {
+        await using var batch = _dataSource.CreateBatch();
+        var bindings = new NpgsqlBatchCommand(BindingsSql);
+        bindings.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.AccountSid)]));
+        bindings.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.Identity)]));
+        bindings.Parameters.Add(PgParameters.TimeArray([.. lookups.Select(l => (DateTimeOffset?)l.Now)]));
+        var sessions = new NpgsqlBatchCommand(SessionsSql);
+        sessions.Parameters.Add(new NpgsqlParameter<double> { TypedValue = PresenceTimings.Freshness.TotalSeconds });
+        sessions.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.AccountSid)]));
+        sessions.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.Identity)]));
         batch.BatchCommands.Add(bindings);
         batch.BatchCommands.Add(sessions);
 
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        var active = await PostgresBindingRepository.ReadBindingsAsync(reader, cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        var live = await PostgresPresence.ReadSessionsAsync(reader, cancellationToken);
-        return new CalleeClients(active, live);
+        await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+        while (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            lookups[PositionOf(reader)].Bindings.Add(PostgresBindingRepository.ReadBinding(reader, 1));
+        }
+
+        await reader.NextResultAsync().ConfigureAwait(false);
+        while (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            lookups[PositionOf(reader)].Sessions.Add(PostgresPresence.ReadSession(reader, 1));
+        }
+    }
+
+    private static int PositionOf(NpgsqlDataReader reader) => checked((int)reader.GetInt64(0)) - 1;
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_readers).ConfigureAwait(false);
+    }
+
+    private sealed class PendingLookup(string accountSid, string identity, DateTimeOffset now)
+    {
+        private readonly TaskCompletionSource<CalleeClients> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string AccountSid { get; } = accountSid;
+
+        public string Identity { get; } = identity;
+
+        public DateTimeOffset Now { get; } = now;
+
+        public List<Binding> Bindings { get; } = [];
+
+        public List<LiveSession> Sessions { get; } = [];
+
+        public Task<CalleeClients> Task => _done.Task;
+
+        public void Complete() => _done.TrySetResult(new CalleeClients(Bindings, Sessions));
+
+        public void Fail(Exception exception) => _done.TrySetException(exception);
     }
 }

@@ -4,7 +4,6 @@ using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Persistence.Configurations;
 using CallNotify.Infrastructure.Persistence.Repositories;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
@@ -23,39 +22,6 @@ internal sealed class PostgresNotificationRepository(
 
     private const int MaxConcurrencyRetries = 10;
 
-    private const string InsertSql = """
-        WITH n AS (
-            INSERT INTO call_notifications
-                (id, account_sid, twi_message_id, call_sid, "from", "to", "identity", message_type, raw_body, received_at, expires_at, outcome, version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            ON CONFLICT (account_sid, twi_message_id) DO NOTHING
-            RETURNING id)
-        INSERT INTO deliveries
-            (id, notification_id, binding_id, session_id, channel, status, attempts, last_error, client_gone,
-             accepted_at, acknowledged_at, updated_at, next_attempt_at)
-        SELECT d.id, n.id, d.binding_id, d.session_id, d.channel, d.status, d.attempts, d.last_error, d.client_gone,
-               d.accepted_at, d.acknowledged_at, d.updated_at, d.next_attempt_at
-        FROM n CROSS JOIN unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[], $20::text[],
-                                 $21::bool[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[], $25::timestamptz[])
-            AS d(id, binding_id, session_id, channel, status, attempts, last_error, client_gone,
-                 accepted_at, acknowledged_at, updated_at, next_attempt_at)
-        """;
-
-    private const string UpdateSql = """
-        WITH n AS (
-            UPDATE call_notifications SET outcome = $2, version = $3
-            WHERE id = $1 AND version = $4
-            RETURNING id)
-        UPDATE deliveries AS d
-        SET status = u.status, attempts = u.attempts, last_error = u.last_error, client_gone = u.client_gone,
-            accepted_at = u.accepted_at, acknowledged_at = u.acknowledged_at, updated_at = u.updated_at,
-            next_attempt_at = u.next_attempt_at
-        FROM n, unnest($5::text[], $6::text[], $7::int[], $8::text[], $9::bool[], $10::timestamptz[], $11::timestamptz[],
-                       $12::timestamptz[], $13::timestamptz[])
-            AS u(id, status, attempts, last_error, client_gone, accepted_at, acknowledged_at, updated_at, next_attempt_at)
-        WHERE d.id = u.id AND d.notification_id = n.id
-        """;
-
     private const string SelectColumns = """
         SELECT n.id, n.account_sid, n.twi_message_id, n.call_sid, n."from", n."to", n."identity", n.message_type, n.raw_body,
                n.received_at, n.expires_at, n.outcome, n.version,
@@ -70,30 +36,8 @@ internal sealed class PostgresNotificationRepository(
 
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
-        var deliveries = notification.Deliveries;
-        var command = new NpgsqlBatchCommand(InsertSql);
-        var p = command.Parameters;
-        p.Add(PgParameters.Text(notification.Id));
-        p.Add(PgParameters.Text(notification.AccountSid));
-        p.Add(PgParameters.Text(notification.TwiMessageId));
-        p.Add(PgParameters.Text(notification.CallSid));
-        p.Add(PgParameters.Text(notification.From));
-        p.Add(PgParameters.Text(notification.To));
-        p.Add(PgParameters.Text(notification.Identity));
-        p.Add(PgParameters.Text(notification.MessageType));
-        p.Add(new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = notification.RawBody });
-        p.Add(PgParameters.Time(notification.ReceivedAt));
-        p.Add(PgParameters.Time(notification.ExpiresAt));
-        p.Add(PgParameters.Text(notification.Outcome.ToWire()));
-        p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = notification.Version });
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Id)]));
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.BindingId)]));
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.SessionId)]));
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Channel.ToWire())]));
-        AddDeliveryState(p, deliveries);
-
-        // Every notification has at least one delivery: no row inserted means (account, twi_message_id) was taken.
-        if (await groupCommit.ExecuteAsync(command, cancellationToken) == 0)
+        // Not inserted means (account, twi_message_id) was taken.
+        if (!await groupCommit.WriteAsync(new NotificationInsert(notification), cancellationToken))
         {
             return false;
         }
@@ -140,7 +84,7 @@ internal sealed class PostgresNotificationRepository(
                 return notification;
             }
 
-            if (await groupCommit.ExecuteAsync(UpdateCommand(notification, expectedVersion), cancellationToken) > 0)
+            if (await groupCommit.WriteAsync(new NotificationUpdate(notification, expectedVersion), cancellationToken))
             {
                 _recent.Remember(notification);
                 return notification;
@@ -177,33 +121,6 @@ internal sealed class PostgresNotificationRepository(
         await using var command = dataSource.CreateCommand(SelectByIdSql);
         command.Parameters.Add(PgParameters.Text(id));
         return await ReadAsync(command, cancellationToken);
-    }
-
-    private static NpgsqlBatchCommand UpdateCommand(CallNotification notification, int expectedVersion)
-    {
-        var deliveries = notification.Deliveries;
-        var command = new NpgsqlBatchCommand(UpdateSql);
-        var p = command.Parameters;
-        p.Add(PgParameters.Text(notification.Id));
-        p.Add(PgParameters.Text(notification.Outcome.ToWire()));
-        p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = notification.Version });
-        p.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = expectedVersion });
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Id)]));
-        AddDeliveryState(p, deliveries);
-        return command;
-    }
-
-    /// <summary>The columns a delivery's life changes, in the order both statements read them.</summary>
-    private static void AddDeliveryState(NpgsqlParameterCollection p, IReadOnlyList<Delivery> deliveries)
-    {
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Status.ToWire())]));
-        p.Add(new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = [.. deliveries.Select(d => d.Attempts)] });
-        p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.LastError)]));
-        p.Add(new NpgsqlParameter<bool[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, TypedValue = [.. deliveries.Select(d => d.ClientGone)] });
-        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => d.AcceptedAt)]));
-        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => d.AcknowledgedAt)]));
-        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => (DateTimeOffset?)d.UpdatedAt)]));
-        p.Add(PgParameters.TimeArray([.. deliveries.Select(d => d.NextAttemptAt)]));
     }
 
     private static async Task<CallNotification?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CallNotify.Domain.Notifications;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
@@ -8,48 +7,83 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 /// need not read back what was just written. Only ever a starting point: every write is checked against the stored
 /// version, and a stale entry costs one failed check and a fresh read. Copies go in and out; nothing is shared.
 /// </summary>
+/// <remarks>
+/// One lock around plain collections: every operation is a few dictionary steps, and the concurrent collections'
+/// <c>Count</c> takes all of their locks, which on this path cost more than the work itself (docs/decisions/0013).
+/// </remarks>
 internal sealed class RecentNotifications(int capacity = RecentNotifications.DefaultCapacity)
 {
     public const int DefaultCapacity = 4096;
 
-    private readonly ConcurrentDictionary<string, CallNotification> _byId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string AccountSid, string TwiMessageId), string> _idByMessage = new();
-    private readonly ConcurrentQueue<string> _order = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, CallNotification> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string AccountSid, string TwiMessageId), string> _idByMessage = [];
+    private readonly Queue<string> _order = new();
 
-    public int Count => _byId.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byId.Count;
+            }
+        }
+    }
 
     public void Remember(CallNotification notification)
     {
         var copy = Copy(notification);
-        if (_byId.TryAdd(notification.Id, copy))
+        lock (_lock)
         {
-            _idByMessage[(notification.AccountSid, notification.TwiMessageId)] = notification.Id;
-            _order.Enqueue(notification.Id);
-            while (_byId.Count > capacity && _order.TryDequeue(out var oldest))
+            if (_byId.TryAdd(notification.Id, copy))
             {
-                if (_byId.TryRemove(oldest, out var evicted))
+                _idByMessage[(notification.AccountSid, notification.TwiMessageId)] = notification.Id;
+                _order.Enqueue(notification.Id);
+                while (_byId.Count > capacity && _order.TryDequeue(out var oldest))
                 {
-                    _idByMessage.TryRemove((evicted.AccountSid, evicted.TwiMessageId), out _);
+                    if (_byId.Remove(oldest, out var evicted))
+                    {
+                        _idByMessage.Remove((evicted.AccountSid, evicted.TwiMessageId));
+                    }
                 }
             }
-        }
-        else
-        {
-            _byId[notification.Id] = copy;
+            else
+            {
+                _byId[notification.Id] = copy;
+            }
         }
     }
 
-    public CallNotification? Recall(string id) => _byId.TryGetValue(id, out var known) ? Copy(known) : null;
+    public CallNotification? Recall(string id)
+    {
+        CallNotification? known;
+        lock (_lock)
+        {
+            _byId.TryGetValue(id, out known);
+        }
+
+        // Entries are never changed once stored (a new state replaces them), so copying outside the lock is safe.
+        return known is null ? null : Copy(known);
+    }
 
     /// <summary>The id of the notification recorded for (account, twi_message_id), when it is remembered.</summary>
-    public string? IdOf(string accountSid, string twiMessageId) =>
-        _idByMessage.TryGetValue((accountSid, twiMessageId), out var id) ? id : null;
+    public string? IdOf(string accountSid, string twiMessageId)
+    {
+        lock (_lock)
+        {
+            return _idByMessage.TryGetValue((accountSid, twiMessageId), out var id) ? id : null;
+        }
+    }
 
     public void Forget(string id)
     {
-        if (_byId.TryRemove(id, out var forgotten))
+        lock (_lock)
         {
-            _idByMessage.TryRemove((forgotten.AccountSid, forgotten.TwiMessageId), out _);
+            if (_byId.Remove(id, out var forgotten))
+            {
+                _idByMessage.Remove((forgotten.AccountSid, forgotten.TwiMessageId));
+            }
         }
     }
 

@@ -27,7 +27,7 @@ internal static class PresenceTimings
 public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstance instance) : ILiveSessionRegistry, ISessionPresence
 {
     /// <summary>Sessions on instances whose heartbeat is younger than $1 seconds.</summary>
-    private const string FreshSessions = """
+    internal const string FreshSessions = """
         FROM live_sessions s JOIN instances i ON i.id = s.instance_id
         WHERE i.heartbeat_at > now() - make_interval(secs => $1)
         """;
@@ -58,16 +58,19 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
         var sessions = new List<LiveSession>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            sessions.Add(new LiveSession(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.GetFieldValue<DateTimeOffset>(4)));
+            sessions.Add(ReadSession(reader, 0));
         }
 
         return sessions;
     }
+
+    /// <summary>A session from the reader's current row, its columns in <see cref="FindSql"/>'s order from <paramref name="first"/>.</summary>
+    internal static LiveSession ReadSession(NpgsqlDataReader reader, int first) => new(
+        reader.GetString(first),
+        reader.GetString(first + 1),
+        reader.GetString(first + 2),
+        reader.GetString(first + 3),
+        reader.GetFieldValue<DateTimeOffset>(first + 4));
 
     /// <summary>The instance holding <paramref name="sessionId"/>, or null when no live instance does.</summary>
     public async Task<string?> LocateAsync(string sessionId, CancellationToken cancellationToken)

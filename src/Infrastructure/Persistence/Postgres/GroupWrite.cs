@@ -1,0 +1,32 @@
+using Npgsql;
+
+namespace CallNotify.Infrastructure.Persistence.Postgres;
+
+/// <summary>
+/// One row's write for <see cref="GroupCommit"/>: the writes of one <see cref="Kind"/> in a batch become a single
+/// multi-row statement.
+/// </summary>
+public abstract class GroupWrite(GroupWriteKind kind)
+{
+    public GroupWriteKind Kind { get; } = kind;
+}
+
+/// <summary>
+/// How the writes of one kind become one statement. Sharing a statement is what makes a batch cheap: PostgreSQL plans,
+/// locks and starts an executor once for the whole set instead of once per row.
+/// </summary>
+public abstract class GroupWriteKind(string name, string queryText)
+{
+    /// <summary>What the statement writes, for logs and spans.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The statement's text, for spans.</summary>
+    public string QueryText { get; } = queryText;
+
+    /// <summary>
+    /// One statement that writes every row of <paramref name="writes"/> (all of this kind) and returns one row per
+    /// write it applied: that write's 1-based position in the list (PostgreSQL's <c>WITH ORDINALITY</c>), as its first
+    /// column. A write not returned was not applied (a conflict or a failed version check, as the statement defines).
+    /// </summary>
+    public abstract NpgsqlBatchCommand Build(IReadOnlyList<GroupWrite> writes);
+}
