@@ -63,21 +63,20 @@ public sealed class NotificationDispatcher : IDisposable
         var byId = bindings.ToDictionary(b => b.Id);
         foreach (var delivery in notification.Deliveries)
         {
+            // Each delivery runs on this thread up to its first wait (the channel's send), then on its own; none
+            // throws (DeliverAsync catches everything), so starting them one after another cannot stop the others.
             var message = ToMessage(notification, delivery, byId);
-            _ = Task.Run(() => DeliverAsync(notification.Id, delivery.BindingId, message, decision), CancellationToken.None);
+            _ = DeliverAsync(notification.Id, delivery.BindingId, message, decision);
         }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var timeout = Task.Delay(_options.Value.ResponseDeadline, _time, deadline.Token);
-        var first = await Task.WhenAny(decision.Task, timeout);
-        await deadline.CancelAsync();
-        if (first == decision.Task)
+        try
         {
-            return await decision.Task;
+            return await decision.Task.WaitAsync(_options.Value.ResponseDeadline, _time, cancellationToken);
         }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        return NotificationOutcome.Pending;
+        catch (TimeoutException)
+        {
+            return NotificationOutcome.Pending;
+        }
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public sealed class GroupCommit : IAsyncDisposable
     internal const int MaxBatch = 256;
 
     /// <summary>Transactions in flight at once: one commits while the next batch fills.</summary>
-    internal const int Writers = 2;
+    internal const int Writers = 4;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<GroupCommit> _logger;
