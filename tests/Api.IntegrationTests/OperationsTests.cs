@@ -50,7 +50,8 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                 t => t.Contains("callnotify_webhook_requests_total", StringComparison.Ordinal)
                     && t.Contains("status=\"404\"", StringComparison.Ordinal)
                     && t.Contains("callnotify_deliveries_total", StringComparison.Ordinal)
-                    && t.Contains("callnotify_websocket_sessions", StringComparison.Ordinal));
+                    && t.Contains("callnotify_websocket_sessions", StringComparison.Ordinal)
+                    && t.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal));
 
             using (Assert.EnterMultipleScope())
             {
@@ -60,6 +61,7 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                 Assert.That(text, Does.Contain("callnotify_deliveries_total{").And.Contain("channel=\"fcm\"").And.Contain("outcome=\"failed\""));
                 Assert.That(text, Does.Contain("callnotify_delivery_duration_seconds_bucket"));
                 Assert.That(text, Does.Match(@"callnotify_websocket_sessions(\{[^}]*\})? [1-9]"));
+                Assert.That(text, Does.Contain("http_server_request_duration_seconds_bucket"), "ASP.NET Core's request metrics");
                 if (StoreKind == StoreKind.Postgres)
                 {
                     Assert.That(text, Does.Contain("callnotify_store_group_commit_size_bucket"));

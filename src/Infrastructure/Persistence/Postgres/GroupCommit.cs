@@ -22,7 +22,10 @@ public sealed class GroupCommit : IAsyncDisposable
     /// <summary>The most writes one transaction carries.</summary>
     internal const int MaxBatch = 256;
 
-    /// <summary>Transactions in flight at once: one commits while the next batch fills.</summary>
+    /// <summary>
+    /// Transactions in flight at once: while some wait for their WAL flush, others fill and send the next batches
+    /// (two left a quarter of the CPU idle in the benchmark; ADR 0013).
+    /// </summary>
     internal const int Writers = 4;
 
     private readonly NpgsqlDataSource _dataSource;
