@@ -41,7 +41,7 @@ public sealed class GroupCommit : IAsyncDisposable
         _dataSource = dataSource;
         _logger = logger;
         _metrics = metrics;
-        _writers = [.. Enumerable.Range(0, Writers).Select(_ => Task.Run(RunAsync))];
+        _writers = BatchLoop.Start(_queue.Reader, Writers, MaxBatch, CommitAsync);
     }
 
     /// <summary>
@@ -61,25 +61,6 @@ public sealed class GroupCommit : IAsyncDisposable
         var applied = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
         span?.SetTag("callnotify.group_commit.size", pending.BatchSize);
         return applied;
-    }
-
-    private async Task RunAsync()
-    {
-        var batch = new List<PendingWrite>(MaxBatch);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var write))
-            {
-                batch.Add(write);
-            }
-
-            if (batch.Count > 0)
-            {
-                await CommitAsync(batch).ConfigureAwait(false);
-            }
-        }
     }
 
     private async Task CommitAsync(List<PendingWrite> writes)

@@ -48,7 +48,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
     public PostgresCalleeLookup(NpgsqlDataSource dataSource)
     {
         _dataSource = dataSource;
-        _readers = [.. Enumerable.Range(0, Readers).Select(_ => Task.Run(RunAsync))];
+        _readers = BatchLoop.Start(_queue.Reader, Readers, MaxBatch, AnswerAsync);
     }
 
     public async Task<CalleeClients> FindAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
@@ -58,37 +58,21 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         return cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
     }
 
-    private async Task RunAsync()
+    private async Task AnswerAsync(List<PendingLookup> lookups)
     {
-        var batch = new List<PendingLookup>(MaxBatch);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var lookup))
+            await ReadAsync(lookups).ConfigureAwait(false);
+            foreach (var lookup in lookups)
             {
-                batch.Add(lookup);
+                lookup.Complete();
             }
-
-            if (batch.Count == 0)
+        }
+        catch (Exception ex)
+        {
+            foreach (var lookup in lookups)
             {
-                continue;
-            }
-
-            try
-            {
-                await ReadAsync(batch).ConfigureAwait(false);
-                foreach (var lookup in batch)
-                {
-                    lookup.Complete();
-                }
-            }
-            catch (Exception ex)
-            {
-                foreach (var lookup in batch)
-                {
-                    lookup.Fail(ex);
-                }
+                lookup.Fail(ex);
             }
         }
     }
