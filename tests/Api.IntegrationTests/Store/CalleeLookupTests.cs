@@ -8,7 +8,8 @@ namespace CallNotify.Api.IntegrationTests.Store;
 
 /// <summary>
 /// The webhook's lookup on PostgreSQL answers concurrent lookups together (one round trip for many callees): each
-/// still gets exactly its own callee's usable clients, never another's.
+/// still gets exactly its own callee's usable clients, never another's. And the bindings' delivery stamps, also
+/// written together, land on their own rows.
 /// </summary>
 public sealed class CalleeLookupTests
 {
@@ -59,6 +60,26 @@ public sealed class CalleeLookupTests
             Assert.That(answers[i].Bindings.Select(b => b.Identity), Is.All.EqualTo(asked[i]));
             Assert.That(answers[i].Sessions, Is.Empty);
         }
+    }
+
+    [Test]
+    public async Task ConcurrentDeliveryStampsKeepEachBindingsLatest()
+    {
+        await using var app = new CallNotifyApp(_store);
+        var bindings = app.Services.GetRequiredService<IBindingRepository>();
+        var account = AccountSid.Parse(CallNotifyApp.AccountSid);
+        var now = DateTimeOffset.UtcNow;
+        var first = Register(account, ClientIdentity.Parse("stamped-a"), now, TimeSpan.FromDays(1));
+        var second = Register(account, ClientIdentity.Parse("stamped-b"), now, TimeSpan.FromDays(1));
+        await bindings.AddAsync(first, CancellationToken.None);
+        await bindings.AddAsync(second, CancellationToken.None);
+
+        // Stamps of both bindings at once, so batches carry several of one binding: each keeps its own latest.
+        await Task.WhenAll(Enumerable.Range(1, 40).Select(i => Task.Run(() => bindings.RecordDeliveryAsync(
+            i % 2 == 0 ? first.Id : second.Id, now.AddSeconds(i), CancellationToken.None))));
+
+        Assert.That((await bindings.GetAsync(first.Id, CancellationToken.None))!.LastDeliveryAt, Is.EqualTo(now.AddSeconds(40)).Within(TimeSpan.FromMilliseconds(1)));
+        Assert.That((await bindings.GetAsync(second.Id, CancellationToken.None))!.LastDeliveryAt, Is.EqualTo(now.AddSeconds(39)).Within(TimeSpan.FromMilliseconds(1)));
     }
 
     private static Binding Register(AccountSid account, ClientIdentity identity, DateTimeOffset now, TimeSpan ttl) =>
