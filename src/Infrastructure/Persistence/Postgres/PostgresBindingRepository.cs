@@ -16,7 +16,7 @@ internal sealed class PostgresBindingRepository(
     GroupCommit groupCommit,
     BindingRepository entityFramework) : IBindingRepository
 {
-    internal const string FindActiveSql = """
+    private const string FindActiveSql = """
         SELECT id, account_sid, "identity", channel, address, environment, app_id, status, inactive_reason,
                created_at, updated_at, expires_at, last_delivery_at
         FROM bindings
@@ -38,7 +38,7 @@ internal sealed class PostgresBindingRepository(
         return await ReadBindingsAsync(reader, cancellationToken);
     }
 
-    internal static void AddFindActiveParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity, DateTimeOffset now)
+    private static void AddFindActiveParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity, DateTimeOffset now)
     {
         parameters.Add(PgParameters.Text(accountSid.Value));
         parameters.Add(PgParameters.Text(identity.Value));
@@ -46,7 +46,7 @@ internal sealed class PostgresBindingRepository(
     }
 
     /// <summary>The rows of <see cref="FindActiveSql"/> from the reader's current result.</summary>
-    internal static async Task<IReadOnlyList<Binding>> ReadBindingsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<Binding>> ReadBindingsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         if (!await reader.ReadAsync(cancellationToken))
         {

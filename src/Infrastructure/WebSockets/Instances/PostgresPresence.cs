@@ -27,13 +27,13 @@ internal static class PresenceTimings
 public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstance instance) : ILiveSessionRegistry, ISessionPresence
 {
     /// <summary>Sessions on instances whose heartbeat is younger than $1 seconds.</summary>
-    internal const string FreshSessions = """
+    private const string FreshSessions = """
         FROM live_sessions s JOIN instances i ON i.id = s.instance_id
         WHERE i.heartbeat_at > now() - make_interval(secs => $1)
         """;
 
     /// <summary>The live sessions of ($2 account, $3 identity) on instances with a fresh heartbeat.</summary>
-    internal const string FindSql =
+    private const string FindSql =
         "SELECT s.id, s.instance_id, s.account_sid, s.\"identity\", s.connected_at " + FreshSessions +
         " AND s.account_sid = $2 AND s.\"identity\" = $3 ORDER BY s.id";
 
@@ -45,7 +45,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
         return await ReadSessionsAsync(reader, cancellationToken);
     }
 
-    internal static void AddFindParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity)
+    private static void AddFindParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity)
     {
         parameters.Add(new NpgsqlParameter { Value = PresenceTimings.Freshness.TotalSeconds });
         parameters.Add(new NpgsqlParameter { Value = accountSid.Value });
@@ -53,7 +53,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     }
 
     /// <summary>The rows of <see cref="FindSql"/> from the reader's current result.</summary>
-    internal static async Task<IReadOnlyList<LiveSession>> ReadSessionsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<LiveSession>> ReadSessionsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         var sessions = new List<LiveSession>();
         while (await reader.ReadAsync(cancellationToken))
