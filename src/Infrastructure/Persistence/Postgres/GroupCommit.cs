@@ -123,23 +123,17 @@ public sealed class GroupCommit : IAsyncDisposable
             batch.BatchCommands.Add(kind.Build([.. group.Select(w => w.Write)]));
         }
 
-        await using (var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
+        await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+        foreach (var (_, group) in groups)
         {
-            foreach (var (_, group) in groups)
+            while (await reader.ReadAsync().ConfigureAwait(false))
             {
-                while (await reader.ReadAsync().ConfigureAwait(false))
-                {
-                    var position = Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
-                    group[position - 1].Applied = true;
-                }
-
-                await reader.NextResultAsync().ConfigureAwait(false);
+                group[checked((int)reader.GetInt64(0)) - 1].Applied = true;
             }
 
-            // Past the last result is the batch's commit: an error in it surfaces here, before anyone is answered.
-            while (await reader.NextResultAsync().ConfigureAwait(false))
-            {
-            }
+            // Moving past the last result reads the batch's commit: an error in it surfaces here, before anyone is
+            // answered.
+            await reader.NextResultAsync().ConfigureAwait(false);
         }
     }
 
