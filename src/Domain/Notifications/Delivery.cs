@@ -178,6 +178,12 @@ public sealed class Delivery
             NextAttemptAt = null;
             LastError = null;
         }
+        else if (AcceptedAt > now)
+        {
+            // The record of the write came after the ack's time: the client had the frame by then, so it was
+            // accepted no later than that.
+            AcceptedAt = now;
+        }
 
         AcknowledgedAt = now;
         UpdatedAt = now;

@@ -83,9 +83,13 @@ public sealed class InMemoryNotificationRepository : INotificationRepository
         }
     }
 
+    /// <summary>Runs before each update by id is applied: a test can let time pass, as a slow store would.</summary>
+    public Action? BeforeUpdate { get; set; }
+
     public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        BeforeUpdate?.Invoke();
         lock (_gate)
         {
             var index = _rows.FindIndex(n => n.Id == id);

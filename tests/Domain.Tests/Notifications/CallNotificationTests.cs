@@ -409,6 +409,40 @@ public class CallNotificationTests
     }
 
     [Test]
+    public void AnAckTimedBeforeTheRecordedAcceptanceMovesTheAcceptanceBack()
+    {
+        // The ack was timed when it arrived, then waited for the record of the write that sent the frame.
+        var notification = Receive(DeliveryTarget.ForSession("WS1"));
+        var delivery = notification.Deliveries[0];
+        notification.RecordResult(delivery.Id, DeliveryResult.Accepted(), ReceivedAt.AddMilliseconds(300));
+
+        var acknowledged = notification.Acknowledge("WS1", ReceivedAt.AddMilliseconds(20));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(acknowledged, Is.True);
+            Assert.That(delivery.AcceptedAt, Is.EqualTo(ReceivedAt.AddMilliseconds(20)));
+            Assert.That(delivery.AcknowledgedAt, Is.EqualTo(ReceivedAt.AddMilliseconds(20)));
+        }
+    }
+
+    [Test]
+    public void AnAckAfterTheAcceptanceKeepsTheAcceptanceTime()
+    {
+        var notification = Receive(DeliveryTarget.ForSession("WS1"));
+        var delivery = notification.Deliveries[0];
+        notification.RecordResult(delivery.Id, DeliveryResult.Accepted(), ReceivedAt.AddMilliseconds(5));
+
+        notification.Acknowledge("WS1", ReceivedAt.AddMilliseconds(20));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(delivery.AcceptedAt, Is.EqualTo(ReceivedAt.AddMilliseconds(5)));
+            Assert.That(delivery.AcknowledgedAt, Is.EqualTo(ReceivedAt.AddMilliseconds(20)));
+        }
+    }
+
+    [Test]
     public void AcknowledgeIgnoresOtherSessionsAndPushDeliveries()
     {
         var notification = Receive(DeliveryTarget.ForBinding("BD1", ChannelKind.Fcm), DeliveryTarget.ForSession("WS1"));

@@ -124,8 +124,12 @@ public sealed class NotificationDispatcher : IDisposable
 
                 _metrics?.DeliveryAttempted(message.Channel, result.Kind, _time.GetElapsedTime(started));
                 var delay = Backoff(attempt, result.RetryAfter);
+
+                // The result's time is when the send finished, not when its record gets written: that may wait for
+                // the store, or for the client's ack to be recorded first.
+                var finished = _time.GetUtcNow();
                 var updated = await _notifications.UpdateAsync(
-                    notificationId, n => n.RecordResult(message.DeliveryId, result, _time.GetUtcNow(), _time.GetUtcNow() + delay), stopping);
+                    notificationId, n => n.RecordResult(message.DeliveryId, result, finished, finished + delay), stopping);
                 Decide(updated, decision);
                 await ApplyToBindingAsync(bindingId, message, result, stopping);
 

@@ -113,6 +113,24 @@ public class NotificationDispatcherTests
     }
 
     [Test]
+    public async Task TheAcceptanceIsTimedWhenTheSendFinishedNotWhenItsRecordIsWritten()
+    {
+        var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm, _time).Answer(DeliveryResult.Accepted());
+        _notifications.BeforeUpdate = () => _time.Advance(TimeSpan.FromMilliseconds(300));
+        var (_, _, dispatch) = await StartAsync(Dispatcher(30, 10_000, fcm), 30);
+
+        var outcome = await dispatch.WaitAsync(Bound);
+
+        var delivery = await RecordedDeliveryAsync();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(outcome, Is.EqualTo(NotificationOutcome.Delivered));
+            Assert.That(delivery.AcceptedAt, Is.EqualTo(Start), "the send finished at the start; its record was slow");
+            Assert.That(_time.GetUtcNow(), Is.GreaterThan(Start), "the store's delay did pass");
+        }
+    }
+
+    [Test]
     public async Task RetryWaitsAtLeastAsLongAsTheProviderAsked()
     {
         var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm, _time)
