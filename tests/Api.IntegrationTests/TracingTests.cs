@@ -96,9 +96,9 @@ public sealed class TracingTests(StoreKind store) : ApiFixture(store)
     private static bool IsWebhookRequest(Activity span) =>
         span.Source.Name == "Microsoft.AspNetCore" && span.GetTagItem("http.route") as string == "/calls/notificationWebhook";
 
-    /// <summary>An Npgsql command, or the service's span for its write in a shared group commit (ADR 0012).</summary>
+    /// <summary>An Npgsql command, or the service's span for its write or lookup in a shared round trip (ADR 0012, 0013).</summary>
     private static bool IsStoreCall(Activity span) =>
-        span.Source.Name == "Npgsql" || (span.Source.Name == "CallNotify" && span.DisplayName == "store write");
+        span.Source.Name == "Npgsql" || (span.Source.Name == "CallNotify" && span.DisplayName is "store write" or "store lookup");
 
     private static bool IsDeliveryAttempt(Activity span) => span.Source.Name == "CallNotify" && span.DisplayName.StartsWith("delivery ", StringComparison.Ordinal);
 

@@ -9,8 +9,18 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 /// </summary>
 internal static class BatchLoop
 {
-    public static Task[] Start<T>(ChannelReader<T> queue, int loops, int maxBatch, Func<List<T>, Task> process) =>
-        [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process)))];
+    /// <remarks>
+    /// The loops start without the caller's execution context: they serve every request, so they must not carry the
+    /// trace (or any other async-local state) of whichever caller happened to create them. Each caller's share of a
+    /// round trip is traced by a span of its own (<c>store write</c>, <c>store lookup</c>).
+    /// </remarks>
+    public static Task[] Start<T>(ChannelReader<T> queue, int loops, int maxBatch, Func<List<T>, Task> process)
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process)))];
+        }
+    }
 
     private static async Task RunAsync<T>(ChannelReader<T> queue, int maxBatch, Func<List<T>, Task> process)
     {

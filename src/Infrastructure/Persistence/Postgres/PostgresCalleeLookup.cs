@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using CallNotify.Application.Common.Telemetry;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
@@ -39,6 +41,8 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         ORDER BY k.position, s.id
         """;
 
+    private const string QueryText = BindingsSql + ";\n" + SessionsSql;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly Channel<PendingLookup> _queue = Channel.CreateUnbounded<PendingLookup>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
@@ -53,9 +57,17 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
 
     public async Task<CalleeClients> FindAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // The shared round trip runs outside the caller's trace; this span stands for the caller's lookup in it.
+        using var span = CallNotifyMetrics.Tracing.StartActivity("store lookup", ActivityKind.Client);
+        span?.SetTag("db.system.name", "postgresql");
+        span?.SetTag("db.operation.name", "select bindings, live_sessions");
+        span?.SetTag("db.query.text", QueryText);
+
         var pending = new PendingLookup(accountSid.Value, identity.Value, now.ToUniversalTime());
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-        return cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+        var clients = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+        span?.SetTag("callnotify.lookup.batch_size", pending.BatchSize);
+        return clients;
     }
 
     private async Task AnswerAsync(List<PendingLookup> lookups)
@@ -65,6 +77,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
             await ReadAsync(lookups).ConfigureAwait(false);
             foreach (var lookup in lookups)
             {
+                lookup.BatchSize = lookups.Count;
                 lookup.Complete();
             }
         }
@@ -121,6 +134,8 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         public string Identity { get; } = identity;
 
         public DateTimeOffset Now { get; } = now;
+
+        public int BatchSize { get; set; }
 
         public List<Binding> Bindings { get; } = [];
 
