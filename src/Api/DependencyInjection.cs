@@ -63,6 +63,7 @@ public static class DependencyInjection
                 .AddNpgsql());
             telemetry.UseOtlpExporter();
         }
+        services.AddHostedService<Hosting.WebhookWarmUp>();
         services.AddHostedService<Hosting.StoreSweeperService>();
         services.AddHostedService<Hosting.DeliveryTakeoverService>();
         return services;
