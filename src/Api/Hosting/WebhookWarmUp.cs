@@ -49,7 +49,10 @@ public sealed class WebhookWarmUp(
             var result = await sender.Send(Command(accountSid, authToken, twilio.Value.WebhookUrl), budget.Token);
             if (result.Verdict == WebhookVerdict.NoActiveClients)
             {
-                logger.LogDebug("Webhook path warmed up in {ElapsedMilliseconds} ms", (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                // Said at Information because a slow first run also trips the mediator's slow-command warning.
+                logger.LogInformation(
+                    "Warmed up the webhook path in {ElapsedMilliseconds} ms (a signed webhook for nobody: nothing written, nothing sent, not counted)",
+                    (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             else
             {
