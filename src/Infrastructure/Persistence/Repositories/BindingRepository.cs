@@ -136,6 +136,8 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
             .GroupBy(b => new { b.AccountSid, b.Identity })
             .Where(g => g.Count() > max)
             .Select(g => g.Key)
+            .OrderBy(k => k.AccountSid)
+            .ThenBy(k => k.Identity)
             .Take(limit)
             .ToListAsync(cancellationToken);
         return [.. crowded.Select(k => (k.AccountSid, k.Identity))];
