@@ -28,7 +28,7 @@ public sealed class WebhookWarmUp(
     /// <summary>The longest the start waits for the warm-up.</summary>
     internal static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
 
-    /// <summary>The callee of the warm-up: not a valid identity of anyone's choosing (it is reserved here).</summary>
+    /// <summary>The start of the warm-up callee's identity; a fresh GUID follows, so no real client can share it.</summary>
     internal const string IdentityPrefix = "callnotify-warm-up-";
 
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using CallNotify.Application.Common.Telemetry;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
@@ -20,6 +22,19 @@ internal static class BatchLoop
         {
             return [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process)))];
         }
+    }
+
+    /// <summary>
+    /// The span standing for one caller's share of a shared round trip, in the caller's own trace (the round trip itself
+    /// runs in no request's trace); null when nothing listens.
+    /// </summary>
+    public static Activity? StartCallerSpan(string name, string operation, string queryText)
+    {
+        var span = CallNotifyMetrics.Tracing.StartActivity(name, ActivityKind.Client);
+        span?.SetTag("db.system.name", "postgresql");
+        span?.SetTag("db.operation.name", operation);
+        span?.SetTag("db.query.text", queryText);
+        return span;
     }
 
     private static async Task RunAsync<T>(ChannelReader<T> queue, int maxBatch, Func<List<T>, Task> process)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using CallNotify.Application.Common.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -51,10 +50,7 @@ public sealed class GroupCommit : IAsyncDisposable
     public async Task<bool> WriteAsync(GroupWrite write, CancellationToken cancellationToken)
     {
         // The shared batch runs outside the caller's trace; this span stands for the caller's write in it.
-        using var span = CallNotifyMetrics.Tracing.StartActivity("store write", ActivityKind.Client);
-        span?.SetTag("db.system.name", "postgresql");
-        span?.SetTag("db.operation.name", write.Kind.Name);
-        span?.SetTag("db.query.text", write.Kind.QueryText);
+        using var span = BatchLoop.StartCallerSpan("store write", write.Kind.Name, write.Kind.QueryText);
 
         var pending = new PendingWrite(write);
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);

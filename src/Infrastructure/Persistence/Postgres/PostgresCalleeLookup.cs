@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Threading.Channels;
-using CallNotify.Application.Common.Telemetry;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
@@ -58,10 +56,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
     public async Task<CalleeClients> FindAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // The shared round trip runs outside the caller's trace; this span stands for the caller's lookup in it.
-        using var span = CallNotifyMetrics.Tracing.StartActivity("store lookup", ActivityKind.Client);
-        span?.SetTag("db.system.name", "postgresql");
-        span?.SetTag("db.operation.name", "select bindings, live_sessions");
-        span?.SetTag("db.query.text", QueryText);
+        using var span = BatchLoop.StartCallerSpan("store lookup", "select bindings, live_sessions", QueryText);
 
         var pending = new PendingLookup(accountSid.Value, identity.Value, now.ToUniversalTime());
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
