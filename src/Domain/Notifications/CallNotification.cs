@@ -92,7 +92,7 @@ public sealed class CallNotification
             AccountSid = accountSid.Value,
             TwiMessageId = twiMessageId,
             CallSid = callSid,
-            From = from is { Length: > MaxFieldLength } ? from[..MaxFieldLength] : from,
+            From = from is null ? null : Text.Truncate(from, MaxFieldLength),
             To = to,
             Identity = identity.Value,
             MessageType = messageType,

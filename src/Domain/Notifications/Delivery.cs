@@ -191,7 +191,7 @@ public sealed class Delivery
     }
 
     private static string? Truncate(string? reason) =>
-        reason is { Length: > MaxErrorLength } ? reason[..MaxErrorLength] : reason;
+        reason is null ? null : Text.Truncate(reason, MaxErrorLength);
 }
 
 /// <summary>Who a notification goes to: a binding (push) or a live session (WebSocket).</summary>

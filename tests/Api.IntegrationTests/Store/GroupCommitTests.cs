@@ -77,6 +77,24 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public async Task AWriteThatCannotBeEncodedFailsAloneAndItsNeighboursStillCommit()
+    {
+        var log = new ReplayLog();
+        await using var groupCommit = new GroupCommit(_dataSource, log);
+
+        // A lone high surrogate has no UTF-8 form: Npgsql refuses to bind it before anything reaches the server.
+        var tasks = Enumerable.Range(100, 60).Select(i => groupCommit.WriteAsync(new ItemInsert(i, "ok"), CancellationToken.None)).ToList();
+        var unencodable = groupCommit.WriteAsync(new ItemInsert(7, "half an emoji \ud83d"), CancellationToken.None);
+        tasks.AddRange(Enumerable.Range(200, 60).Select(i => groupCommit.WriteAsync(new ItemInsert(i, "ok"), CancellationToken.None)));
+
+        Assert.That(async () => await unencodable, Throws.InstanceOf<Exception>());
+        Assert.That(await Task.WhenAll(tasks), Is.All.True);
+        await using var count = _dataSource.CreateCommand("SELECT count(*) FROM items");
+        Assert.That(await count.ExecuteScalarAsync(), Is.EqualTo(120L));
+        Assert.That(log.Replays, Is.GreaterThan(0), "the unencodable write shared a batch, which was replayed one by one");
+    }
+
+    [Test]
     public async Task AnUnreachableStoreFailsEveryWaitingWriteWithTheStoreError()
     {
         var unreachable = new NpgsqlConnectionStringBuilder(_store.ConnectionString) { Host = "127.0.0.1", Port = 1, Timeout = 2 };

@@ -12,8 +12,8 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 /// applied), or fails with the store's exception. See docs/decisions/0012 and 0013.
 /// </summary>
 /// <remarks>
-/// A write that fails on its own (not the connection) would abort its whole batch; the batch is then replayed one
-/// write per transaction so only the faulty one fails. Writes must therefore be safe to run again after a rollback,
+/// A write that fails on its own (not the connection: a constraint, or a value that cannot be encoded or bound) would
+/// abort its whole batch; the batch is then replayed one write per transaction so only the faulty one fails. Writes must therefore be safe to run again after a rollback,
 /// which every statement of a rolled-back transaction is.
 /// </remarks>
 public sealed class GroupCommit : IAsyncDisposable
@@ -71,10 +71,12 @@ public sealed class GroupCommit : IAsyncDisposable
                 write.Complete();
             }
         }
-        catch (PostgresException ex) when (writes.Count > 1 && !IsConnectionLevel(ex))
+        catch (Exception ex) when (writes.Count > 1 && !IsConnectionLevel(ex))
         {
-            // One write broke the batch: replay them one by one so only that one fails.
-            _logger.LogWarning(ex, "A group commit of {Count} writes failed ({SqlState}); replaying them one by one", writes.Count, ex.SqlState);
+            // One write broke the batch, on the server (a constraint) or before it was sent (a value that cannot be
+            // encoded or bound): replay them one by one so only that one fails.
+            _logger.LogWarning(
+                ex, "A group commit of {Count} writes failed ({Error}); replaying them one by one", writes.Count, (ex as PostgresException)?.SqlState ?? ex.GetType().Name);
             foreach (var write in writes)
             {
                 await CommitAsync([write]).ConfigureAwait(false);
@@ -133,11 +135,20 @@ public sealed class GroupCommit : IAsyncDisposable
         }
     }
 
-    /// <summary>Errors of the session or server rather than of one statement: replaying would only fail again.</summary>
-    private static bool IsConnectionLevel(PostgresException ex) =>
-        ex.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exception
-        || ex.SqlState.StartsWith("53", StringComparison.Ordinal) // insufficient resources
-        || ex.SqlState.StartsWith("57", StringComparison.Ordinal); // operator intervention (shutdown, terminated)
+    /// <summary>
+    /// Failures of the connection or the server rather than of one write (replaying would only fail again): the
+    /// connection's state classes, and every Npgsql or timeout error that is not a statement's own. Anything else (a
+    /// constraint, a value Npgsql could not encode or bind) is one write's fault.
+    /// </summary>
+    internal static bool IsConnectionLevel(Exception ex) => ex switch
+    {
+        PostgresException pg =>
+            pg.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exception
+            || pg.SqlState.StartsWith("53", StringComparison.Ordinal) // insufficient resources
+            || pg.SqlState.StartsWith("57", StringComparison.Ordinal), // operator intervention (shutdown, terminated)
+        NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException => true,
+        _ => false,
+    };
 
     public async ValueTask DisposeAsync()
     {
