@@ -19,6 +19,8 @@ public static class DependencyInjection
             member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
         services.AddValidatorsFromAssembly(typeof(DependencyInjection).Assembly, ServiceLifetime.Singleton, includeInternalTypes: true);
         services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateOnStart();
+        services.AddOptions<StoreBudgetOptions>().BindConfiguration(StoreBudgetOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StoreBudgetOptions>, StoreBudgetOptionsValidator>();
         services.AddOptions<BindingOptions>().BindConfiguration(BindingOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DispatchOptions>, DispatchOptionsValidator>();
         services.AddSingleton<IValidateOptions<BindingOptions>, BindingOptionsValidator>();

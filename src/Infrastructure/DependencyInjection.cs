@@ -1,3 +1,4 @@
+using CallNotify.Application.Common.Options;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Infrastructure.Channels.Apns;
 using CallNotify.Infrastructure.Channels.Fcm;
@@ -95,7 +96,7 @@ public static class DependencyInjection
     {
         if (store.Provider == StorageProvider.Postgres)
         {
-            services.AddSingleton(_ => CreateDataSource(store.ConnectionString));
+            services.AddSingleton(sp => CreateDataSource(store.ConnectionString, sp.GetRequiredService<IOptions<StoreBudgetOptions>>().Value));
             services.AddSingleton<PostgresPresence>();
             services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<PostgresPresence>());
             services.AddSingleton<ISessionPresence>(sp => sp.GetRequiredService<PostgresPresence>());
@@ -116,15 +117,29 @@ public static class DependencyInjection
     /// <summary>
     /// The data source of the service's own Npgsql statements (the webhook's path, presence, relay). Its few statement
     /// shapes repeat on every webhook, so they are prepared on the server (auto-prepare) unless the connection string
-    /// says otherwise.
+    /// says otherwise. Opening a connection and running a statement give up after the webhook's store budget (rounded
+    /// up to whole seconds), unless the connection string sets its own timeouts: a database that hangs then frees the
+    /// connections and writers it holds soon after the webhook has answered 503.
     /// </summary>
-    private static NpgsqlDataSource CreateDataSource(string connectionString)
+    internal static NpgsqlDataSource CreateDataSource(string connectionString, StoreBudgetOptions budget)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Auto Prepare Min Usages") && !given.ContainsKey("Max Auto Prepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        var seconds = (int)Math.Ceiling(budget.WebhookBudget.TotalSeconds);
+        if (!given.ContainsKey("Timeout"))
+        {
+            builder.ConnectionStringBuilder.Timeout = seconds;
+        }
+
+        if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
+        {
+            builder.ConnectionStringBuilder.CommandTimeout = seconds;
         }
 
         // These statements never change session state (no SET, no temp tables, no advisory locks), so a pooled

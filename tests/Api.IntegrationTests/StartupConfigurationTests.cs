@@ -20,6 +20,7 @@ public sealed class StartupConfigurationTests
     [TestCase("WebSocket:TokenSigningKey", "not base64!", "WebSocket:TokenSigningKey")]
     [TestCase("Admin:ApiKeys:0", "sha256:xyz", "Admin:ApiKeys:0")]
     [TestCase("Dispatch:InviteTtlSeconds", "0", "Dispatch:InviteTtlSeconds")]
+    [TestCase("Storage:WebhookBudgetMilliseconds", "20000", "Storage:WebhookBudgetMilliseconds")]
     [TestCase("Twilio:ValidateSignatures", "false", "Twilio:ValidateSignatures")]
     public void RefusesToStartWithABadValue(string key, string value, string named)
     {

@@ -61,12 +61,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         });
     }
 
-    /// <summary>A database that cannot be reached, anywhere in the exception's chain.</summary>
+    /// <summary>A database that cannot be reached or refuses work, anywhere in the exception's chain.</summary>
     internal static bool IsStoreFailure(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is DbException or TimeoutException)
+            if (e is DbException or TimeoutException or StoreUnavailableException)
             {
                 return true;
             }

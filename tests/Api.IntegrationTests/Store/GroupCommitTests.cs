@@ -110,6 +110,46 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    [CancelAfter(30_000)]
+    public async Task WritesBeyondTheQueueAreRefusedAtOnceWhileTheDatabaseHangs()
+    {
+        // A server that accepts connections and never answers: the writers' batches hang, the queue fills.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var hanging = new NpgsqlConnectionStringBuilder(_store.ConnectionString) { Host = "127.0.0.1", Port = port, Timeout = 20 };
+        await using var dataSource = NpgsqlDataSource.Create(hanging.ToString());
+        var groupCommit = new GroupCommit(dataSource, NullLogger<GroupCommit>.Instance);
+
+        // Whatever the writers hold (at most a full batch each), at most MaxQueued more wait; the next is refused.
+        var accepted = new List<Task<bool>>();
+        Task<bool>? refused = null;
+        for (var i = 0; i <= (GroupCommit.Writers * GroupCommit.MaxBatch) + GroupCommit.MaxQueued && refused is null; i++)
+        {
+            var write = groupCommit.WriteAsync(new ItemInsert(i, "waits"), CancellationToken.None);
+            if (write.IsFaulted)
+            {
+                refused = write;
+            }
+            else
+            {
+                accepted.Add(write);
+            }
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused, Is.Not.Null, "a write beyond the queue fails at once");
+            Assert.That(refused?.Exception?.InnerException, Is.InstanceOf<CallNotify.Application.Common.Exceptions.StoreUnavailableException>());
+            Assert.That(accepted, Has.Count.GreaterThanOrEqualTo(GroupCommit.MaxQueued));
+            Assert.That(accepted.Count(t => t.IsCompleted), Is.Zero, "the queued writes are still waiting for the database");
+        }
+
+        silent.Stop();
+        await groupCommit.DisposeAsync();
+    }
+
+    [Test]
     public async Task WritesOfOneKindShareOneStatementAndEachLearnsWhetherItWasApplied()
     {
         await using var groupCommit = new GroupCommit(_dataSource, NullLogger<GroupCommit>.Instance);

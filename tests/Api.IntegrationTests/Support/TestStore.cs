@@ -46,6 +46,9 @@ public sealed class TestStore : IAsyncDisposable
         return new TestStore(kind, builder.ToString(), name, null);
     }
 
+    /// <summary>The maintenance database of a server of the test's own (<see cref="OwnPostgresServer"/>), removed with it.</summary>
+    public static TestStore OnOwnServer(OwnPostgresServer server) => new(StoreKind.Postgres, server.ConnectionString, null, null);
+
     public async ValueTask DisposeAsync()
     {
         if (_sqliteDirectory is not null)

@@ -59,6 +59,39 @@ public sealed class NotificationDispatcher : IDisposable
         IReadOnlyCollection<Binding> bindings,
         CancellationToken cancellationToken)
     {
+        try
+        {
+            return await Start(notification, bindings).WaitAsync(_options.Value.ResponseDeadline, _time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return NotificationOutcome.Pending;
+        }
+    }
+
+    /// <summary>
+    /// Starts the deliveries of <paramref name="notification"/> once <paramref name="recording"/> (the write that
+    /// records it) says it was recorded, for a webhook that stopped waiting for that write: nobody waits for the
+    /// outcome. Nothing starts when the write fails or finds the message already recorded.
+    /// </summary>
+    public void DispatchOnceRecorded(Task<bool> recording, CallNotification notification, IReadOnlyCollection<Binding> bindings) =>
+        _ = recording.ContinueWith(
+            write =>
+            {
+                if (write.IsCompletedSuccessfully && write.Result && !_stoppingToken.IsCancellationRequested)
+                {
+                    _logger.LogInformation(
+                        "Notification {NotificationId} was recorded after its webhook stopped waiting; its deliveries start now", notification.Id);
+                    _ = Start(notification, bindings);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+
+    /// <summary>Starts every delivery of <paramref name="notification"/>; the task completes once its outcome is decided.</summary>
+    private Task<NotificationOutcome> Start(CallNotification notification, IReadOnlyCollection<Binding> bindings)
+    {
         var decision = new TaskCompletionSource<NotificationOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var byId = bindings.ToDictionary(b => b.Id);
         foreach (var delivery in notification.Deliveries)
@@ -69,14 +102,7 @@ public sealed class NotificationDispatcher : IDisposable
             _ = DeliverAsync(notification.Id, delivery.BindingId, message, decision);
         }
 
-        try
-        {
-            return await decision.Task.WaitAsync(_options.Value.ResponseDeadline, _time, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            return NotificationOutcome.Pending;
-        }
+        return decision.Task;
     }
 
     /// <summary>

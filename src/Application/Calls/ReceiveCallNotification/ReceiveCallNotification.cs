@@ -48,6 +48,7 @@ public sealed class ReceiveCallNotificationHandler(
     INotificationRepository notifications,
     NotificationDispatcher dispatcher,
     IOptions<DispatchOptions> options,
+    IOptions<StoreBudgetOptions> storeBudget,
     TimeProvider time) : ICommandHandler<ReceiveCallNotificationCommand, WebhookResult>
 {
     private static readonly TimeSpan ReplayPollInterval = TimeSpan.FromMilliseconds(50);
@@ -74,15 +75,33 @@ public sealed class ReceiveCallNotificationHandler(
             return new WebhookResult(WebhookVerdict.Forbidden, Detail: "The account is not served here.");
         }
 
+        // Every store wait from here on ends by the budget's end, whether or not the store honours cancellation: a
+        // hung database must not hold Twilio past its timeout.
+        using var budgetTimer = new CancellationTokenSource(storeBudget.Value.WebhookBudget, time);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetTimer.Token);
+        try
+        {
+            return await RecordAndDispatchAsync(command, body, budget.Token, cancellationToken);
+        }
+        catch (OperationCanceledException) when (budgetTimer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new WebhookResult(WebhookVerdict.Unavailable, Detail: "The store did not answer in time.");
+        }
+    }
+
+    private async Task<WebhookResult> RecordAndDispatchAsync(
+        ReceiveCallNotificationCommand command, WebhookBody body, CancellationToken budget, CancellationToken cancellationToken)
+    {
         // 3. Lookup: every active client of (account, identity).
+        var account = body.AccountSid;
         var now = time.GetUtcNow();
-        var (active, live) = await callees.FindAsync(account, body.Identity, now, cancellationToken);
+        var (active, live) = await callees.FindAsync(account, body.Identity, now, budget).WaitAsync(budget);
         if (active.Count == 0 && live.Count == 0)
         {
             // A repeat of a notification whose clients have gone since is still answered from its record.
-            return await notifications.FindAsync(account, body.MessageId, cancellationToken) is null
+            return await notifications.FindAsync(account, body.MessageId, budget).WaitAsync(budget) is null
                 ? new WebhookResult(WebhookVerdict.NoActiveClients)
-                : await ReplayAsync(body, cancellationToken);
+                : await ReplayAsync(body, budget);
         }
 
         // 4. Record, then dispatch. The unique (account, twi_message_id) makes a repeat answer from the record.
@@ -102,9 +121,24 @@ public sealed class ReceiveCallNotificationHandler(
             now,
             options.Value.InviteTtl,
             targets);
-        if (!await notifications.TryAddAsync(notification, cancellationToken))
+
+        // The write is not abandoned with the wait: if it commits after this request stopped waiting, its deliveries
+        // start then, as they would have here (a record with nobody dispatching it would ring only at takeover).
+        var recording = notifications.TryAddAsync(notification, CancellationToken.None);
+        bool added;
+        try
         {
-            return await ReplayAsync(body, cancellationToken);
+            added = await recording.WaitAsync(budget);
+        }
+        catch (OperationCanceledException)
+        {
+            dispatcher.DispatchOnceRecorded(recording, notification, active);
+            throw;
+        }
+
+        if (!added)
+        {
+            return await ReplayAsync(body, budget);
         }
 
         // 5. Answer at the first accepted delivery; the rest go on.
@@ -116,12 +150,12 @@ public sealed class ReceiveCallNotificationHandler(
     /// The same webhook again (Twilio retries): nothing is sent; the answer is the recorded outcome, waited for
     /// up to the response deadline while the first request is still deciding it.
     /// </summary>
-    private async Task<WebhookResult> ReplayAsync(WebhookBody body, CancellationToken cancellationToken)
+    private async Task<WebhookResult> ReplayAsync(WebhookBody body, CancellationToken budget)
     {
         var giveUpAt = time.GetUtcNow() + options.Value.ResponseDeadline;
         while (true)
         {
-            var recorded = await notifications.FindAsync(body.AccountSid, body.MessageId, cancellationToken);
+            var recorded = await notifications.FindAsync(body.AccountSid, body.MessageId, budget).WaitAsync(budget);
             if (recorded is null)
             {
                 return new WebhookResult(WebhookVerdict.Unavailable);
@@ -132,7 +166,7 @@ public sealed class ReceiveCallNotificationHandler(
                 return WebhookResult.FromOutcome(recorded.Outcome);
             }
 
-            await Task.Delay(ReplayPollInterval, time, cancellationToken);
+            await Task.Delay(ReplayPollInterval, time, budget);
         }
     }
 }

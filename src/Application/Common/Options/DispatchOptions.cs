@@ -43,3 +43,14 @@ public sealed class RetentionOptions
 
     public TimeSpan SweepInterval => TimeSpan.FromSeconds(SweepIntervalSeconds);
 }
+
+/// <summary>What the webhook may spend waiting on the store (SPEC §2, <c>Storage:WebhookBudgetMilliseconds</c>).</summary>
+public sealed class StoreBudgetOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>The most one webhook waits on the store in all (lookup, record, replay reads); past it, 503.</summary>
+    public int WebhookBudgetMilliseconds { get; set; } = 4000;
+
+    public TimeSpan WebhookBudget => TimeSpan.FromMilliseconds(WebhookBudgetMilliseconds);
+}

@@ -21,6 +21,15 @@ internal sealed class DispatchOptionsValidator : IValidateOptions<DispatchOption
     }
 }
 
+internal sealed class StoreBudgetOptionsValidator : IValidateOptions<StoreBudgetOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StoreBudgetOptions options) =>
+        options.WebhookBudgetMilliseconds is < 100 or > 14_000
+            ? ValidateOptionsResult.Fail(
+                $"{StoreBudgetOptions.Section}:WebhookBudgetMilliseconds must be between 100 and 14000, below Twilio's 15 s timeout (was {options.WebhookBudgetMilliseconds}).")
+            : ValidateOptionsResult.Success;
+}
+
 internal sealed class BindingOptionsValidator : IValidateOptions<BindingOptions>
 {
     public ValidateOptionsResult Validate(string? name, BindingOptions options)

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Telemetry;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -19,19 +20,27 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 public sealed class GroupCommit : IAsyncDisposable
 {
     /// <summary>The most writes one transaction carries.</summary>
-    internal const int MaxBatch = 256;
+    public const int MaxBatch = 256;
 
     /// <summary>
     /// Transactions in flight at once: while some wait for their WAL flush, others fill and send the next batches
     /// (two left a quarter of the CPU idle in the benchmark; ADR 0013).
     /// </summary>
-    internal const int Writers = 4;
+    public const int Writers = 4;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<GroupCommit> _logger;
     private readonly CallNotifyMetrics? _metrics;
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
-        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    /// <summary>
+    /// Writes waiting for a writer, at most: beyond it (the database has stopped answering) a write is refused at once
+    /// with <see cref="StoreUnavailableException"/> instead of queueing behind the others.
+    /// </summary>
+    public const int MaxQueued = 4 * MaxBatch;
+
+    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
+        new BoundedChannelOptions(MaxQueued) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+
+    private volatile bool _disposed;
 
     private readonly Task[] _writers;
 
@@ -53,7 +62,12 @@ public sealed class GroupCommit : IAsyncDisposable
         using var span = BatchLoop.StartCallerSpan("store write", write.Kind.Name, write.Kind.QueryText);
 
         var pending = new PendingWrite(write);
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            throw new StoreUnavailableException($"The store's write queue is full ({MaxQueued} writes waiting).");
+        }
+
         var applied = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
         span?.SetTag("callnotify.group_commit.size", pending.BatchSize);
         return applied;
@@ -152,6 +166,7 @@ public sealed class GroupCommit : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         _queue.Writer.TryComplete();
         await Task.WhenAll(_writers).ConfigureAwait(false);
     }

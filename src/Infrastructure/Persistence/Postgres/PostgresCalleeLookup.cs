@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
@@ -41,9 +42,14 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
 
     private const string QueryText = BindingsSql + ";\n" + SessionsSql;
 
+    /// <summary>Lookups waiting for a reader, at most: beyond it a lookup is refused at once (<see cref="StoreUnavailableException"/>).</summary>
+    internal const int MaxQueued = 16 * MaxBatch;
+
     private readonly NpgsqlDataSource _dataSource;
-    private readonly Channel<PendingLookup> _queue = Channel.CreateUnbounded<PendingLookup>(
-        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly Channel<PendingLookup> _queue = Channel.CreateBounded<PendingLookup>(
+        new BoundedChannelOptions(MaxQueued) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+
+    private volatile bool _disposed;
 
     private readonly Task[] _readers;
 
@@ -59,7 +65,12 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         using var span = BatchLoop.StartCallerSpan("store lookup", "select bindings, live_sessions", QueryText);
 
         var pending = new PendingLookup(accountSid.Value, identity.Value, now.ToUniversalTime());
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            throw new StoreUnavailableException($"The store's lookup queue is full ({MaxQueued} lookups waiting).");
+        }
+
         var clients = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
         span?.SetTag("callnotify.lookup.batch_size", pending.BatchSize);
         return clients;
@@ -116,6 +127,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         _queue.Writer.TryComplete();
         await Task.WhenAll(_readers).ConfigureAwait(false);
     }

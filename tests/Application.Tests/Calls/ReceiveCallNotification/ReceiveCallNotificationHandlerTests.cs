@@ -52,11 +52,16 @@ public class ReceiveCallNotificationHandlerTests
     private ReceiveCallNotificationHandler Handler(params INotificationChannel[] channels) =>
         Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, channels);
 
-    private ReceiveCallNotificationHandler Handler(TimeProvider time, DispatchOptions dispatch, params INotificationChannel[] channels)
+    private ReceiveCallNotificationHandler Handler(TimeProvider time, DispatchOptions dispatch, params INotificationChannel[] channels) =>
+        Handler(time, dispatch, new CalleeLookup(_bindings, _sessions), _notifications, channels);
+
+    private ReceiveCallNotificationHandler Handler(
+        TimeProvider time, DispatchOptions dispatch, ICalleeLookup callees, INotificationRepository notifications, params INotificationChannel[] channels)
     {
         var options = Options.Create(dispatch);
-        _dispatcher = new NotificationDispatcher(channels, _notifications, _bindings, options, time, NullLogger<NotificationDispatcher>.Instance);
-        return new ReceiveCallNotificationHandler(_signatures, new CalleeLookup(_bindings, _sessions), _notifications, _dispatcher, options, time);
+        _dispatcher = new NotificationDispatcher(channels, notifications, _bindings, options, time, NullLogger<NotificationDispatcher>.Instance);
+        return new ReceiveCallNotificationHandler(
+            _signatures, callees, notifications, _dispatcher, options, Options.Create(new StoreBudgetOptions { WebhookBudgetMilliseconds = 4000 }), time);
     }
 
     private static Task<WebhookResult> PostAsync(ReceiveCallNotificationHandler handler, byte[] body) =>
@@ -467,5 +472,97 @@ public class ReceiveCallNotificationHandlerTests
             Assert.That(recorded.Deliveries.Single().Status, Is.EqualTo(DeliveryStatus.Pending));
             Assert.That(recorded.Deliveries.Single().LastError, Is.EqualTo("fcm-503"));
         }
+    }
+
+    [Test]
+    public async Task UnavailableAtTheStoreBudgetWhenTheLookupNeverAnswers()
+    {
+        var hung = new HungCalleeLookup();
+        var handler = Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, hung, _notifications);
+
+        var answer = handler.Handle(new ReceiveCallNotificationCommand(TestData.WebhookUrl, "c2lnbmF0dXJl", TestData.WebhookBody()), CancellationToken.None).AsTask();
+        await Eventually.TrueAsync(() => hung.Asked > 0, Bound);
+        var beforeBudget = answer.IsCompleted;
+        _time.Advance(TimeSpan.FromSeconds(4));
+        var result = await answer.WaitAsync(Bound);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(beforeBudget, Is.False, "the webhook waits for the store until the budget ends");
+            Assert.That(result.Verdict, Is.EqualTo(WebhookVerdict.Unavailable));
+            Assert.That(_notifications.Count, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task ARecordThatCommitsAfterTheBudgetStillHasItsDeliveriesStarted()
+    {
+        await AddBindingAsync(TestData.FcmBinding("fcm-token-1", Start));
+        var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm).AlwaysAnswer(DeliveryResult.Accepted());
+        var slow = new SlowRecording(_notifications);
+        var handler = Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, new CalleeLookup(_bindings, _sessions), slow, fcm);
+
+        var answer = handler.Handle(new ReceiveCallNotificationCommand(TestData.WebhookUrl, "c2lnbmF0dXJl", TestData.WebhookBody()), CancellationToken.None).AsTask();
+        await Eventually.TrueAsync(() => slow.Waiting, Bound);
+        _time.Advance(TimeSpan.FromSeconds(4));
+        var result = await answer.WaitAsync(Bound);
+        var sentBeforeCommit = fcm.Calls.Count;
+        slow.Commit();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Verdict, Is.EqualTo(WebhookVerdict.Unavailable));
+            Assert.That(sentBeforeCommit, Is.Zero, "nothing is sent before the record exists");
+            Assert.That(await fcm.WaitForCallsAsync(1, Bound), Is.True, "the delivery starts once the record commits");
+            Assert.That(
+                (await Eventually.ValueAsync(() => RecordedAsync(), n => n.Outcome == NotificationOutcome.Delivered)).Outcome,
+                Is.EqualTo(NotificationOutcome.Delivered));
+        }
+    }
+
+    /// <summary>A lookup that never answers (a database frozen mid-query) and ignores cancellation.</summary>
+    private sealed class HungCalleeLookup : ICalleeLookup
+    {
+        private int _asked;
+
+        public int Asked => Volatile.Read(ref _asked);
+
+        public Task<CalleeClients> FindAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _asked);
+            return new TaskCompletionSource<CalleeClients>().Task;
+        }
+    }
+
+    /// <summary>A store whose inserts commit only when the test says so, whatever the caller's cancellation.</summary>
+    private sealed class SlowRecording(InMemoryNotificationRepository inner) : INotificationRepository
+    {
+        private readonly TaskCompletionSource _commit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Waiting { get; private set; }
+
+        public void Commit() => _commit.TrySetResult();
+
+        public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
+        {
+            Waiting = true;
+            await _commit.Task;
+            return await inner.TryAddAsync(notification, CancellationToken.None);
+        }
+
+        public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
+            inner.FindAsync(accountSid, twiMessageId, cancellationToken);
+
+        public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken) =>
+            inner.ListAsync(query, cancellationToken);
+
+        public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
+            inner.UpdateAsync(id, change, cancellationToken);
+
+        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
+            inner.FindStalledAsync(dueBy, limit, cancellationToken);
+
+        public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
+            inner.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);
     }
 }
