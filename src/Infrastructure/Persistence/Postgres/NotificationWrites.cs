@@ -104,8 +104,8 @@ internal sealed class NotificationInsert : GroupWrite
 }
 
 /// <summary>
-/// Saves a notification's outcome and its deliveries' state if its stored version is still the one the change started
-/// from, and bumps it. Applied = saved; not applied = another writer saved first.
+/// Saves a notification's outcome and the state of the deliveries a change touched if its stored version is still the
+/// one the change started from, and bumps it. Applied = saved; not applied = another writer saved first.
 /// </summary>
 internal sealed class NotificationUpdate : GroupWrite
 {
@@ -117,14 +117,15 @@ internal sealed class NotificationUpdate : GroupWrite
     private readonly int _expectedVersion;
     private readonly DeliveryRow[] _deliveries;
 
-    public NotificationUpdate(CallNotification notification, int expectedVersion)
+    /// <param name="changed">The deliveries whose state the change touched (the others are not written).</param>
+    public NotificationUpdate(CallNotification notification, int expectedVersion, DeliveryRow[] changed)
         : base(Statement)
     {
         _id = notification.Id;
         _outcome = notification.Outcome.ToWire();
         _version = notification.Version;
         _expectedVersion = expectedVersion;
-        _deliveries = [.. notification.Deliveries.Select(DeliveryRow.Of)];
+        _deliveries = changed;
     }
 
     private sealed class UpdateKind() : GroupWriteKind("update call_notifications", Sql)

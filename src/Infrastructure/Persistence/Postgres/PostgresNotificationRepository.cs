@@ -73,6 +73,7 @@ internal sealed class PostgresNotificationRepository(
             }
 
             var expectedVersion = notification.Version;
+            var before = notification.Deliveries.Select(DeliveryRow.Of).ToArray();
             if (!change(notification))
             {
                 if (remembered is not null)
@@ -84,7 +85,10 @@ internal sealed class PostgresNotificationRepository(
                 return notification;
             }
 
-            if (await groupCommit.WriteAsync(new NotificationUpdate(notification, expectedVersion), cancellationToken))
+            // Only the deliveries the change touched are written: one result or ack costs one delivery row, however many
+            // clients the notification has.
+            DeliveryRow[] changed = [.. notification.Deliveries.Select(DeliveryRow.Of).Where((row, i) => row != before[i])];
+            if (await groupCommit.WriteAsync(new NotificationUpdate(notification, expectedVersion, changed), cancellationToken))
             {
                 _recent.Remember(notification);
                 return notification;

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using CallNotify.Api.IntegrationTests.Support;
+using Npgsql;
+
+namespace CallNotify.Api.IntegrationTests.Store;
+
+/// <summary>
+/// What one call costs the store, counted by PostgreSQL itself (<c>pg_stat_user_tables</c>): with N live sessions that
+/// all take the frame and ack it, the rows written grow linearly with N, not with its square.
+/// </summary>
+[NonParallelizable]
+public sealed class LinearWritesTests
+{
+    [TestCase(10)]
+    [TestCase(40)]
+    [CancelAfter(120_000)]
+    public async Task ACallToNSessionsThatAllAckWritesAtMostAFewRowsPerSession(int sessions)
+    {
+        await using var store = await TestStore.CreateAsync(StoreKind.Postgres);
+        var identity = "linear-" + Guid.NewGuid().ToString("N")[..8];
+        var messageId = TwilioRequests.NewMessageId();
+        var sockets = new List<ClientWebSocket>();
+        (long Inserted, long Updated) written;
+        await using (var app = new CallNotifyApp(store))
+        {
+            for (var i = 0; i < sessions; i++)
+            {
+                sockets.Add(await WebSocketClients.ConnectAsync(app, identity, expected: i + 1));
+            }
+
+            var before = await DeliveryRowsWrittenAsync(store);
+            using (var http = app.CreateClient())
+            using (var request = TwilioRequests.SignedRequest(app.BaseAddress, TwilioRequests.Body(to: "client:" + identity, messageId: messageId)))
+            using (var response = await http.SendAsync(request))
+            {
+                Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            }
+
+            var ack = Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"twi_message_id\":\"{messageId}\"}}");
+            foreach (var socket in sockets)
+            {
+                Assert.That(await WebSocketClients.ReceiveFrameAsync(socket, TimeSpan.FromSeconds(10)), Is.Not.Null);
+                await socket.SendAsync(ack, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            }
+
+            using var admin = app.CreateAdminClient();
+            var acknowledged = await Eventually.Until(
+                async () =>
+                {
+                    var notification = await admin.GetFromJsonAsync<JsonElement>($"/admin/v1/notifications/{messageId}?accountSid={CallNotifyApp.AccountSid}");
+                    return notification.GetProperty("deliveries").EnumerateArray().Count(d => d.GetProperty("acknowledgedAt").ValueKind == JsonValueKind.String);
+                },
+                count => count == sessions,
+                TimeSpan.FromSeconds(30));
+            Assert.That(acknowledged, Is.EqualTo(sessions), "every session's ack is recorded");
+
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+
+            // Backends report their counts when they end: stop the service and close every pooled connection first.
+            await app.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            var gone = await Eventually.Until(() => OtherBackendsAsync(store), count => count == 0, TimeSpan.FromSeconds(20));
+            Assert.That(gone, Is.Zero, "the service's connections have ended");
+            var after = await DeliveryRowsWrittenAsync(store);
+            written = (after.Inserted - before.Inserted, after.Updated - before.Updated);
+        }
+
+        TestContext.Out.WriteLine($"{sessions} sessions: {written.Inserted} delivery rows inserted, {written.Updated} updated");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(written.Inserted, Is.EqualTo(sessions), "one delivery per session");
+            Assert.That(written.Updated, Is.InRange(sessions, 3 * sessions), "each session's result and ack touch its own delivery only");
+        }
+    }
+
+    /// <summary>Connections to the test's database other than the asking one.</summary>
+    private static async Task<long> OtherBackendsAsync(TestStore store)
+    {
+        await using var connection = new NpgsqlConnection(store.ConnectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Rows inserted and updated in <c>deliveries</c> since the database was created, as PostgreSQL counts them.</summary>
+    private static async Task<(long Inserted, long Updated)> DeliveryRowsWrittenAsync(TestStore store)
+    {
+        await using var connection = new NpgsqlConnection(store.ConnectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT n_tup_ins, n_tup_upd FROM pg_stat_user_tables WHERE relname = 'deliveries'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.That(await reader.ReadAsync(), Is.True);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+}
