@@ -82,6 +82,14 @@ public sealed class Binding
 
     public bool IsUsableAt(DateTimeOffset now) => Status == BindingStatus.Active && ExpiresAt > now;
 
+    /// <summary>
+    /// Whether a call for (<paramref name="accountSid"/>, <paramref name="identity"/>) may be pushed to this binding at
+    /// <paramref name="now"/>: it is usable and still that callee's (a (channel, address) registered again may have moved
+    /// to another identity or account).
+    /// </summary>
+    public bool ServesCalleeAt(string accountSid, string identity, DateTimeOffset now) =>
+        IsUsableAt(now) && AccountSid == accountSid && Identity == identity;
+
     public static Binding Register(
         AccountSid accountSid,
         ClientIdentity identity,

@@ -52,4 +52,5 @@ public static class DeliveryErrors
     public const string SessionClosed = "session-closed";
     public const string InviteExpired = "invite-expired";
     public const string BindingInactive = "binding-inactive";
+    public const string AttemptTimeout = "attempt-timeout";
 }

@@ -20,6 +20,13 @@ public sealed class NotificationDispatcher : IDisposable
     private static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan BackoffCap = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The longest one attempt may take (a channel's own waits included, e.g. FCM's access-token wait and request
+    /// timeout): shorter than the takeover age by more than the store's write timeout, so a delivery is never taken
+    /// over while its attempt may still be handing the push to the provider.
+    /// </summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(12);
+
     private readonly Dictionary<ChannelKind, INotificationChannel> _channels;
     private readonly INotificationRepository _notifications;
     private readonly IBindingRepository _bindings;
@@ -98,8 +105,9 @@ public sealed class NotificationDispatcher : IDisposable
         {
             // Each delivery runs on this thread up to its first wait (the channel's send), then on its own; none
             // throws (DeliverAsync catches everything), so starting them one after another cannot stop the others.
-            var message = ToMessage(notification, delivery, byId);
-            _ = DeliverAsync(notification.Id, delivery.BindingId, message, decision);
+            // The lookup's binding was read after the notification arrived: the first attempt needs no other read.
+            var binding = delivery.BindingId is { } id && byId.TryGetValue(id, out var b) ? b : null;
+            _ = DeliverAsync(notification, delivery, binding, decision);
         }
 
         return decision.Task;
@@ -107,68 +115,87 @@ public sealed class NotificationDispatcher : IDisposable
 
     /// <summary>
     /// Carries on a delivery this instance took over from one that went silent: attempts it now, and retries it as
-    /// the original dispatcher would have, until it is final or the invite ends.
+    /// the original dispatcher would have, until it is final or the invite ends. Its binding is read afresh first.
     /// </summary>
-    public void Resume(CallNotification notification, Delivery delivery, Binding? binding)
+    public void Resume(CallNotification notification, Delivery delivery)
     {
-        var bindings = binding is null ? new Dictionary<string, Binding>() : new Dictionary<string, Binding> { [binding.Id] = binding };
-        var message = ToMessage(notification, delivery, bindings);
         var nobodyWaits = new TaskCompletionSource<NotificationOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = Task.Run(() => DeliverAsync(notification.Id, delivery.BindingId, message, nobodyWaits, delivery.Attempts + 1), CancellationToken.None);
+        _ = Task.Run(() => DeliverAsync(notification, delivery, freshBinding: null, nobodyWaits, delivery.Attempts + 1), CancellationToken.None);
     }
 
+    /// <param name="freshBinding">The delivery's binding as read for this very attempt; null to read it now.</param>
     private async Task DeliverAsync(
-        string notificationId,
-        string? bindingId,
-        ChannelMessage message,
+        CallNotification notification,
+        Delivery delivery,
+        Binding? freshBinding,
         TaskCompletionSource<NotificationOutcome> decision,
         int firstAttempt = 1)
     {
         var stopping = _stoppingToken;
+        var notificationId = notification.Id;
+        var deliveryId = delivery.Id;
+        var channel = delivery.Channel;
         try
         {
             for (var attempt = firstAttempt; ; attempt++)
             {
-                if (_time.GetUtcNow() >= message.InviteExpiresAt)
+                if (_time.GetUtcNow() >= notification.ExpiresAt)
                 {
                     var expired = await _notifications.UpdateAsync(
-                        notificationId, n => n.ExpireDelivery(message.DeliveryId, _time.GetUtcNow()), stopping);
-                    _metrics?.DeliveryExpired(message.Channel);
+                        notificationId, n => n.ExpireDelivery(deliveryId, _time.GetUtcNow()), stopping);
+                    _metrics?.DeliveryExpired(channel);
                     Decide(expired, decision);
                     return;
                 }
 
+                // Every attempt goes to the binding as it is now: one deleted, deactivated or moved to another callee
+                // since the notification arrived is never sent to.
+                var binding = freshBinding;
+                freshBinding = null;
+                if (delivery.BindingId is { } bindingId)
+                {
+                    binding ??= await _bindings.GetAsync(bindingId, stopping);
+                    if (binding is null || !binding.ServesCalleeAt(notification.AccountSid, notification.Identity, _time.GetUtcNow()))
+                    {
+                        var gone = await _notifications.UpdateAsync(
+                            notificationId, n => n.RecordResult(deliveryId, DeliveryResult.ClientGone(DeliveryErrors.BindingInactive), _time.GetUtcNow()), stopping);
+                        Decide(gone, decision);
+                        return;
+                    }
+                }
+
+                var message = ToMessage(notification, delivery, binding);
                 var started = _time.GetTimestamp();
                 DeliveryResult result;
-                using (var span = CallNotifyMetrics.Tracing.StartActivity("delivery " + message.Channel.ToWire()))
+                using (var span = CallNotifyMetrics.Tracing.StartActivity("delivery " + channel.ToWire()))
                 {
-                    span?.SetTag("callnotify.delivery_id", message.DeliveryId);
+                    span?.SetTag("callnotify.delivery_id", deliveryId);
                     span?.SetTag("callnotify.attempt", attempt);
                     result = await SendOnceAsync(message, stopping);
                     span?.SetTag("callnotify.outcome", result.Kind.ToString());
                 }
 
-                _metrics?.DeliveryAttempted(message.Channel, result.Kind, _time.GetElapsedTime(started));
+                _metrics?.DeliveryAttempted(channel, result.Kind, _time.GetElapsedTime(started));
                 var delay = Backoff(attempt, result.RetryAfter);
 
                 // The result's time is when the send finished, not when its record gets written: that may wait for
                 // the store, or for the client's ack to be recorded first.
                 var finished = _time.GetUtcNow();
                 var updated = await _notifications.UpdateAsync(
-                    notificationId, n => n.RecordResult(message.DeliveryId, result, finished, finished + delay), stopping);
+                    notificationId, n => n.RecordResult(deliveryId, result, finished, finished + delay), stopping);
                 Decide(updated, decision);
-                await ApplyToBindingAsync(bindingId, message, result, stopping);
+                await ApplyToBindingAsync(delivery.BindingId, message, result, stopping);
 
-                if (result.Kind != DeliveryResultKind.Retry || updated is null || updated.GetDelivery(message.DeliveryId).IsFinal)
+                if (result.Kind != DeliveryResultKind.Retry || updated is null || updated.GetDelivery(deliveryId).IsFinal)
                 {
                     return;
                 }
 
-                if (_time.GetUtcNow() + delay >= message.InviteExpiresAt)
+                if (_time.GetUtcNow() + delay >= notification.ExpiresAt)
                 {
                     var expired = await _notifications.UpdateAsync(
-                        notificationId, n => n.ExpireDelivery(message.DeliveryId, _time.GetUtcNow()), stopping);
-                    _metrics?.DeliveryExpired(message.Channel);
+                        notificationId, n => n.ExpireDelivery(deliveryId, _time.GetUtcNow()), stopping);
+                    _metrics?.DeliveryExpired(channel);
                     Decide(expired, decision);
                     return;
                 }
@@ -190,10 +217,14 @@ public sealed class NotificationDispatcher : IDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Delivery {DeliveryId} of notification {NotificationId} stopped: its result could not be recorded", message.DeliveryId, notificationId);
+            _logger.LogError(ex, "Delivery {DeliveryId} of notification {NotificationId} stopped: its result could not be recorded", deliveryId, notificationId);
         }
     }
 
+    /// <summary>
+    /// One attempt, cut off after <see cref="AttemptTimeout"/> whatever the channel does, so that no attempt outlives
+    /// the age at which another instance takes a delivery over (<see cref="ResumeStalledDeliveries.ResumeStalledDeliveriesHandler.TakeoverAfter"/>).
+    /// </summary>
     private async ValueTask<DeliveryResult> SendOnceAsync(ChannelMessage message, CancellationToken cancellationToken)
     {
         if (!_channels.TryGetValue(message.Channel, out var channel))
@@ -201,9 +232,16 @@ public sealed class NotificationDispatcher : IDisposable
             return DeliveryResult.Failed(DeliveryErrors.ChannelNotConfigured);
         }
 
+        using var timer = new CancellationTokenSource(AttemptTimeout, _time);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
-            return await channel.SendAsync(message, cancellationToken);
+            return await channel.SendAsync(message, attempt.Token).AsTask().WaitAsync(attempt.Token);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("Channel {Channel} did not finish delivery {DeliveryId} within {Timeout}", message.Channel.ToWire(), message.DeliveryId, AttemptTimeout);
+            return DeliveryResult.Retry(DeliveryErrors.AttemptTimeout);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -260,19 +298,15 @@ public sealed class NotificationDispatcher : IDisposable
         return retryAfter is { } asked && asked > jittered ? asked : jittered;
     }
 
-    private static ChannelMessage ToMessage(CallNotification notification, Delivery delivery, Dictionary<string, Binding> bindings)
-    {
-        var binding = delivery.BindingId is { } id && bindings.TryGetValue(id, out var b) ? b : null;
-        return new ChannelMessage(
-            delivery.Id,
-            delivery.Channel,
-            binding?.Address ?? delivery.SessionId ?? string.Empty,
-            binding?.Environment ?? ApnsEnvironment.Production,
-            binding?.AppId,
-            notification.TwiMessageId,
-            notification.RawBody,
-            notification.ExpiresAt);
-    }
+    private static ChannelMessage ToMessage(CallNotification notification, Delivery delivery, Binding? binding) => new(
+        delivery.Id,
+        delivery.Channel,
+        binding?.Address ?? delivery.SessionId ?? string.Empty,
+        binding?.Environment ?? ApnsEnvironment.Production,
+        binding?.AppId,
+        notification.TwiMessageId,
+        notification.RawBody,
+        notification.ExpiresAt);
 
     public void Dispose()
     {

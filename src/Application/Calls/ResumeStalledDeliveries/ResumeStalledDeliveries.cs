@@ -17,11 +17,13 @@ public sealed record ResumeResult(int Resumed, int Expired);
 
 public sealed class ResumeStalledDeliveriesHandler(
     INotificationRepository notifications,
-    IBindingRepository bindings,
     NotificationDispatcher dispatcher,
     TimeProvider time) : ICommandHandler<ResumeStalledDeliveriesCommand, ResumeResult>
 {
-    /// <summary>How overdue an attempt must be before another instance takes it: longer than any one attempt lasts.</summary>
+    /// <summary>
+    /// How overdue an attempt must be before another instance takes it: longer than any one attempt lasts
+    /// (<see cref="NotificationDispatcher.AttemptTimeout"/>) plus the write of its result.
+    /// </summary>
     public static readonly TimeSpan TakeoverAfter = TimeSpan.FromSeconds(20);
 
     /// <summary>How long a take-over owns the delivery before yet another instance may take it.</summary>
@@ -53,21 +55,8 @@ public sealed class ResumeStalledDeliveriesHandler(
                 continue;
             }
 
-            var delivery = notification.GetDelivery(deliveryId);
-            Binding? binding = null;
-            if (delivery.BindingId is { } bindingId)
-            {
-                binding = await bindings.GetAsync(bindingId, cancellationToken);
-                if (binding is null || !binding.IsUsableAt(now))
-                {
-                    // Deleted or deactivated meanwhile: that client is gone.
-                    await notifications.UpdateAsync(
-                        notificationId, n => n.RecordResult(deliveryId, DeliveryResult.ClientGone(DeliveryErrors.BindingInactive), now), cancellationToken);
-                    continue;
-                }
-            }
-
-            dispatcher.Resume(notification, delivery, binding);
+            // The dispatcher reads the binding afresh before the attempt, as before every attempt.
+            dispatcher.Resume(notification, notification.GetDelivery(deliveryId));
             resumed++;
         }
 

@@ -113,6 +113,84 @@ public class NotificationDispatcherTests
     }
 
     [Test]
+    public async Task ARetryIsNeverSentToABindingThatMovedToAnotherIdentityMeanwhile()
+    {
+        var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm, _time).Answer(DeliveryResult.Retry("fcm-503"), DeliveryResult.Accepted());
+        var (_, binding, dispatch) = await StartAsync(Dispatcher(30, 10_000, fcm), 30);
+        Assert.That(await fcm.WaitForCallsAsync(1, Bound), Is.True);
+
+        // Between the attempts the device is registered again by another user of the app.
+        await _bindings.UpdateAsync(
+            binding.Id,
+            b =>
+            {
+                b.Reregister(TestData.Account, ClientIdentity.Parse("mallory"), ApnsEnvironment.Production, null, _time.GetUtcNow(), TimeSpan.FromDays(30));
+                return true;
+            },
+            CancellationToken.None);
+        var outcome = await AdvanceUntilDoneAsync(dispatch, () => true);
+
+        var delivery = await RecordedDeliveryAsync();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(fcm.Calls, Has.Count.EqualTo(1), "bob's call never reaches mallory's device");
+            Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Failed));
+            Assert.That(delivery.LastError, Is.EqualTo(DeliveryErrors.BindingInactive));
+            Assert.That(outcome, Is.EqualTo(NotificationOutcome.NoActiveClients));
+        }
+    }
+
+    [Test]
+    public async Task AnAttemptThatNeverEndsIsCutOffAndRetriedBeforeATakeoverCouldStart()
+    {
+        var hanging = new HangingChannel(ChannelKind.Fcm);
+        var (_, _, dispatch) = await StartAsync(Dispatcher(60, 30_000, hanging), 60);
+        Assert.That(await Eventually.TrueAsync(() => hanging.Calls >= 1, Bound), Is.True);
+
+        _time.Advance(NotificationDispatcher.AttemptTimeout);
+        var delivery = await Eventually.ValueAsync(RecordedDeliveryAsync, d => d.Attempts == 1);
+        var cancelled = await Eventually.TrueAsync(() => hanging.Cancelled, Bound);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(NotificationDispatcher.AttemptTimeout, Is.LessThan(CallNotify.Application.Calls.ResumeStalledDeliveries.ResumeStalledDeliveriesHandler.TakeoverAfter - TimeSpan.FromSeconds(5)));
+            Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Pending));
+            Assert.That(delivery.LastError, Is.EqualTo(DeliveryErrors.AttemptTimeout));
+            Assert.That(cancelled, Is.True, "the channel is told to stop");
+            Assert.That(dispatch.IsCompleted, Is.False);
+        }
+    }
+
+    /// <summary>A channel whose send never ends by itself.</summary>
+    private sealed class HangingChannel(ChannelKind kind) : INotificationChannel
+    {
+        private int _calls;
+        private int _cancelled;
+
+        public ChannelKind Kind { get; } = kind;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public bool Cancelled => Volatile.Read(ref _cancelled) == 1;
+
+        public async ValueTask<DeliveryResult> SendAsync(ChannelMessage message, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Volatile.Write(ref _cancelled, 1);
+                throw;
+            }
+
+            return DeliveryResult.Accepted();
+        }
+    }
+
+    [Test]
     public async Task TheAcceptanceIsTimedWhenTheSendFinishedNotWhenItsRecordIsWritten()
     {
         var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm, _time).Answer(DeliveryResult.Accepted());

@@ -106,17 +106,58 @@ public sealed class ResumeStalledDeliveriesHandlerTests
         await _bindings.UpdateAsync(binding.Id, b => b.Deactivate(InactiveReasons.Unregistered, _time.GetUtcNow()), CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(25));
 
-        await Handler().Handle(new ResumeStalledDeliveriesCommand(), CancellationToken.None);
-        var recorded = await _notifications.FindAsync(TestData.Account, notification.TwiMessageId, CancellationToken.None);
+        await AssertTakenOverButNotSentAsync(notification);
+    }
+
+    [Test]
+    public async Task ADeliveryToABindingDeletedMeanwhileIsNotSent()
+    {
+        var (notification, binding) = await RecordPendingAsync(inviteTtl: TimeSpan.FromSeconds(60));
+        await _bindings.DeleteAsync(binding.Id, CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(25));
+
+        await AssertTakenOverButNotSentAsync(notification);
+    }
+
+    [TestCase(false, TestName = "ADeliveryToABindingMovedToAnotherIdentityMeanwhileIsNotSent")]
+    [TestCase(true, TestName = "ADeliveryToABindingMovedToAnotherAccountMeanwhileIsNotSent")]
+    public async Task ADeliveryToABindingMovedMeanwhileIsNotSent(bool otherAccount)
+    {
+        var (notification, binding) = await RecordPendingAsync(inviteTtl: TimeSpan.FromSeconds(60));
+
+        // The same device registered again, now as someone else: the latest registration of a (channel, address) wins.
+        await _bindings.UpdateAsync(
+            binding.Id,
+            b =>
+            {
+                b.Reregister(
+                    otherAccount ? TestData.OtherAccount : TestData.Account, ClientIdentity.Parse(otherAccount ? "bob" : "mallory"),
+                    ApnsEnvironment.Production, null, _time.GetUtcNow(), TimeSpan.FromDays(30));
+                return true;
+            },
+            CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(25));
+
+        await AssertTakenOverButNotSentAsync(notification);
+    }
+
+    private async Task AssertTakenOverButNotSentAsync(CallNotification notification)
+    {
+        var result = await Handler().Handle(new ResumeStalledDeliveriesCommand(), CancellationToken.None);
+        var delivery = await Eventually.ValueAsync(
+            async () => (await _notifications.FindAsync(TestData.Account, notification.TwiMessageId, CancellationToken.None))!.Deliveries.Single(),
+            d => d.IsFinal);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(recorded!.Deliveries.Single().LastError, Is.EqualTo(DeliveryErrors.BindingInactive));
+            Assert.That(result.Resumed, Is.EqualTo(1));
+            Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Failed));
+            Assert.That(delivery.LastError, Is.EqualTo(DeliveryErrors.BindingInactive));
             Assert.That(_fcm.Calls, Is.Empty);
         }
     }
 
-    private ResumeStalledDeliveriesHandler Handler() => new(_notifications, _bindings, _dispatcher, _time);
+    private ResumeStalledDeliveriesHandler Handler() => new(_notifications, _dispatcher, _time);
 
     /// <summary>A notification recorded with one pending FCM delivery that nobody is working on.</summary>
     private async Task<(CallNotification Notification, Binding Binding)> RecordPendingAsync(TimeSpan inviteTtl)
