@@ -117,9 +117,9 @@ public static class DependencyInjection
     /// <summary>
     /// The data source of the service's own Npgsql statements (the webhook's path, presence, relay). Its few statement
     /// shapes repeat on every webhook, so they are prepared on the server (auto-prepare) unless the connection string
-    /// says otherwise. Opening a connection and running a statement give up after the webhook's store budget (rounded
-    /// up to whole seconds), unless the connection string sets its own timeouts: a database that hangs then frees the
-    /// connections and writers it holds soon after the webhook has answered 503.
+    /// says otherwise. Opening a connection gives up after the webhook's store budget (rounded up to whole seconds),
+    /// and a statement one second after it, unless the connection string sets its own timeouts: a database that hangs
+    /// then frees the connections and writers it holds soon after the webhook has answered 503.
     /// </summary>
     internal static NpgsqlDataSource CreateDataSource(string connectionString, StoreBudgetOptions budget)
     {
@@ -131,6 +131,9 @@ public static class DependencyInjection
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        // A statement gives up a second after the webhook's budget, so the webhook answers 503 first. Its cancellation
+        // then breaks the connection at once instead of waiting up to 2 s for the server to confirm it: a server that
+        // hangs never confirms, and the wait would hold a thread-pool thread (on 2 cores, every waiting webhook's).
         var seconds = (int)Math.Ceiling(budget.WebhookBudget.TotalSeconds);
         if (!given.ContainsKey("Timeout"))
         {
@@ -139,7 +142,12 @@ public static class DependencyInjection
 
         if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
         {
-            builder.ConnectionStringBuilder.CommandTimeout = seconds;
+            builder.ConnectionStringBuilder.CommandTimeout = seconds + 1;
+        }
+
+        if (!given.ContainsKey("Cancellation Timeout") && !given.ContainsKey("CancellationTimeout"))
+        {
+            builder.ConnectionStringBuilder.CancellationTimeout = -1;
         }
 
         // These statements never change session state (no SET, no temp tables, no advisory locks), so a pooled
