@@ -45,6 +45,47 @@ public sealed class NotificationsAdminTests(StoreKind store) : ApiFixture(store)
     }
 
     [Test]
+    public async Task EachDeliveryShowsItsHistory()
+    {
+        await RegisterAsync();
+        var messageId = TwilioRequests.NewMessageId();
+        using var webhook = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
+
+        var events = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0].GetProperty("events");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events.GetArrayLength(), Is.EqualTo(1));
+            Assert.That(events[0].GetProperty("kind").GetString(), Is.EqualTo("failed"));
+            Assert.That(events[0].GetProperty("detail").GetString(), Is.EqualTo("channel-not-configured"));
+            Assert.That(events[0].GetProperty("at").GetDateTimeOffset(), Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(1)));
+        }
+    }
+
+    [Test]
+    public async Task AWebSocketDeliveryShowsItsAcceptanceThenItsAck()
+    {
+        using var bob = await ConnectAsync("bob");
+        var messageId = TwilioRequests.NewMessageId();
+        using var webhook = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
+        Assert.That(await ReceiveFrameAsync(bob, TimeSpan.FromSeconds(10)), Is.Not.Null);
+        var ack = System.Text.Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"twi_message_id\":\"{messageId}\"}}");
+        await bob.SendAsync(ack, System.Net.WebSockets.WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        var events = await Eventually.Until(
+            async () => (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0].GetProperty("events"),
+            e => e.GetArrayLength() == 2,
+            TimeSpan.FromSeconds(10));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(events.EnumerateArray().Select(e => e.GetProperty("kind").GetString()), Is.EqualTo(new[] { "accepted", "acknowledged" }));
+            Assert.That(events.EnumerateArray().Select(e => e.GetProperty("detail").ValueKind), Is.All.EqualTo(JsonValueKind.Null));
+            Assert.That(events[0].GetProperty("at").GetDateTimeOffset(), Is.LessThanOrEqualTo(events[1].GetProperty("at").GetDateTimeOffset()));
+        }
+    }
+
+    [Test]
     public async Task ShowsTheNotificationWithItsFields()
     {
         await RegisterAsync();

@@ -37,7 +37,8 @@ public sealed record DeliveryDto(
     int Attempts,
     string? LastError,
     DateTimeOffset? AcceptedAt,
-    DateTimeOffset? AcknowledgedAt)
+    DateTimeOffset? AcknowledgedAt,
+    IReadOnlyList<DeliveryEventDto> Events)
 {
     public static DeliveryDto From(Delivery d) => new(
         d.BindingId,
@@ -47,5 +48,10 @@ public sealed record DeliveryDto(
         d.Attempts,
         d.LastError,
         d.AcceptedAt,
-        d.AcknowledgedAt);
+        d.AcknowledgedAt,
+        [.. d.Events.OrderBy(e => e.At).Select(e => new DeliveryEventDto(e.At, e.Kind.ToWire(), e.Detail))]);
 }
+
+/// <summary>One step of a delivery's history: <c>kind</c> is <c>accepted</c>, <c>retry</c>, <c>failed</c>,
+/// <c>client-gone</c>, <c>expired</c>, <c>acknowledged</c> or <c>taken-over</c>; <c>detail</c> the error or reason.</summary>
+public sealed record DeliveryEventDto(DateTimeOffset At, string Kind, string? Detail);

@@ -7,6 +7,8 @@ public sealed class Delivery
 {
     public const int MaxErrorLength = 500;
 
+    private readonly List<DeliveryEvent> _events = [];
+
     // For EF Core.
     private Delivery()
     {
@@ -45,6 +47,9 @@ public sealed class Delivery
     /// </summary>
     public DateTimeOffset? NextAttemptAt { get; private set; }
 
+    /// <summary>The delivery's history, oldest first.</summary>
+    public IReadOnlyList<DeliveryEvent> Events => _events;
+
     public bool IsFinal => Status != DeliveryStatus.Pending;
 
     internal static Delivery ForTarget(string notificationId, DeliveryTarget target, DateTimeOffset now) => new()
@@ -73,22 +78,28 @@ public sealed class Delivery
         DateTimeOffset? acceptedAt,
         DateTimeOffset? acknowledgedAt,
         DateTimeOffset updatedAt,
-        DateTimeOffset? nextAttemptAt) => new()
+        DateTimeOffset? nextAttemptAt,
+        IEnumerable<DeliveryEvent> events)
     {
-        Id = id,
-        NotificationId = notificationId,
-        BindingId = bindingId,
-        SessionId = sessionId,
-        Channel = channel,
-        Status = status,
-        Attempts = attempts,
-        LastError = lastError,
-        ClientGone = clientGone,
-        AcceptedAt = acceptedAt,
-        AcknowledgedAt = acknowledgedAt,
-        UpdatedAt = updatedAt,
-        NextAttemptAt = nextAttemptAt,
-    };
+        var delivery = new Delivery
+        {
+            Id = id,
+            NotificationId = notificationId,
+            BindingId = bindingId,
+            SessionId = sessionId,
+            Channel = channel,
+            Status = status,
+            Attempts = attempts,
+            LastError = lastError,
+            ClientGone = clientGone,
+            AcceptedAt = acceptedAt,
+            AcknowledgedAt = acknowledgedAt,
+            UpdatedAt = updatedAt,
+            NextAttemptAt = nextAttemptAt,
+        };
+        delivery._events.AddRange(events);
+        return delivery;
+    }
 
     /// <summary>Applies one attempt's result. A final delivery does not change again.</summary>
     internal bool Apply(DeliveryResult result, DateTimeOffset now, DateTimeOffset? retryAt = null)
@@ -106,19 +117,23 @@ public sealed class Delivery
                 Status = DeliveryStatus.Accepted;
                 AcceptedAt = now;
                 LastError = null;
+                Record(now, DeliveryEventKind.Accepted, null);
                 break;
             case DeliveryResultKind.Retry:
                 LastError = Truncate(result.Reason);
                 NextAttemptAt = retryAt ?? now + (result.RetryAfter ?? TimeSpan.Zero);
+                Record(now, DeliveryEventKind.Retry, LastError);
                 break;
             case DeliveryResultKind.ClientGone:
                 Status = DeliveryStatus.Failed;
                 ClientGone = true;
                 LastError = Truncate(result.Reason);
+                Record(now, DeliveryEventKind.ClientGone, LastError);
                 break;
             case DeliveryResultKind.Failed:
                 Status = DeliveryStatus.Failed;
                 LastError = Truncate(result.Reason);
+                Record(now, DeliveryEventKind.Failed, LastError);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(result), result.Kind, null);
@@ -145,6 +160,7 @@ public sealed class Delivery
 
         NextAttemptAt = leaseUntil;
         UpdatedAt = now;
+        Record(now, DeliveryEventKind.TakenOver, null);
         return true;
     }
 
@@ -159,6 +175,7 @@ public sealed class Delivery
         NextAttemptAt = null;
         LastError ??= DeliveryErrors.InviteExpired;
         UpdatedAt = now;
+        Record(now, DeliveryEventKind.Expired, DeliveryErrors.InviteExpired);
         return true;
     }
 
@@ -177,6 +194,7 @@ public sealed class Delivery
             Attempts = Math.Max(Attempts, 1);
             NextAttemptAt = null;
             LastError = null;
+            Record(now, DeliveryEventKind.Accepted, null);
         }
         else if (AcceptedAt > now)
         {
@@ -187,8 +205,11 @@ public sealed class Delivery
 
         AcknowledgedAt = now;
         UpdatedAt = now;
+        Record(now, DeliveryEventKind.Acknowledged, null);
         return true;
     }
+
+    private void Record(DateTimeOffset at, DeliveryEventKind kind, string? detail) => _events.Add(new DeliveryEvent(at, kind, detail));
 
     private static string? Truncate(string? reason) =>
         reason is null ? null : Text.Truncate(reason, MaxErrorLength);

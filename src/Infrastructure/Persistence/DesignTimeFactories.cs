@@ -20,7 +20,8 @@ internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<Sqli
             .Options);
 }
 
-internal static class ProviderOptions
+/// <summary>How each provider is set up for the store: the same in the service, at design time and in tests.</summary>
+public static class ProviderOptions
 {
     public static DbContextOptionsBuilder UseCallNotifyPostgres(this DbContextOptionsBuilder builder, string connectionString)
     {

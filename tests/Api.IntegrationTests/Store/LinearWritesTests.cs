@@ -24,7 +24,7 @@ public sealed class LinearWritesTests
         var identity = "linear-" + Guid.NewGuid().ToString("N")[..8];
         var messageId = TwilioRequests.NewMessageId();
         var sockets = new List<ClientWebSocket>();
-        (long Inserted, long Updated) written;
+        (long Inserted, long Updated, long Events) written;
         await using (var app = new CallNotifyApp(store))
         {
             for (var i = 0; i < sessions; i++)
@@ -69,14 +69,15 @@ public sealed class LinearWritesTests
             var gone = await Eventually.Until(() => OtherBackendsAsync(store), count => count == 0, TimeSpan.FromSeconds(20));
             Assert.That(gone, Is.Zero, "the service's connections have ended");
             var after = await DeliveryRowsWrittenAsync(store);
-            written = (after.Inserted - before.Inserted, after.Updated - before.Updated);
+            written = (after.Inserted - before.Inserted, after.Updated - before.Updated, after.Events - before.Events);
         }
 
-        TestContext.Out.WriteLine($"{sessions} sessions: {written.Inserted} delivery rows inserted, {written.Updated} updated");
+        TestContext.Out.WriteLine($"{sessions} sessions: {written.Inserted} delivery rows inserted, {written.Updated} updated, {written.Events} events appended");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(written.Inserted, Is.EqualTo(sessions), "one delivery per session");
             Assert.That(written.Updated, Is.InRange(sessions, 3 * sessions), "each session's result and ack touch its own delivery only");
+            Assert.That(written.Events, Is.EqualTo(2 * sessions), "each delivery's history gains its acceptance and its ack");
         }
     }
 
@@ -90,15 +91,22 @@ public sealed class LinearWritesTests
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Rows inserted and updated in <c>deliveries</c> since the database was created, as PostgreSQL counts them.</summary>
-    private static async Task<(long Inserted, long Updated)> DeliveryRowsWrittenAsync(TestStore store)
+    /// <summary>
+    /// Rows inserted and updated in <c>deliveries</c>, and rows inserted in <c>delivery_events</c>, since the database was
+    /// created, as PostgreSQL counts them.
+    /// </summary>
+    private static async Task<(long Inserted, long Updated, long Events)> DeliveryRowsWrittenAsync(TestStore store)
     {
         await using var connection = new NpgsqlConnection(store.ConnectionString + ";Pooling=false");
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT n_tup_ins, n_tup_upd FROM pg_stat_user_tables WHERE relname = 'deliveries'", connection);
+            """
+            SELECT d.n_tup_ins, d.n_tup_upd, e.n_tup_ins
+            FROM pg_stat_user_tables d, pg_stat_user_tables e
+            WHERE d.relname = 'deliveries' AND e.relname = 'delivery_events'
+            """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.That(await reader.ReadAsync(), Is.True);
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 }

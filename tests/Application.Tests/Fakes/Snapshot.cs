@@ -18,13 +18,24 @@ internal static class Snapshot
         typeof(CallNotification).GetField("_deliveries", BindingFlags.Instance | BindingFlags.NonPublic)
         ?? throw new InvalidOperationException("CallNotification no longer keeps its deliveries in '_deliveries': update the test snapshot.");
 
+    private static readonly FieldInfo EventsField =
+        typeof(Delivery).GetField("_events", BindingFlags.Instance | BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException("Delivery no longer keeps its events in '_events': update the test snapshot.");
+
     public static Binding Of(Binding binding) => (Binding)ShallowCopy.Invoke(binding, null)!;
 
     public static CallNotification Of(CallNotification notification)
     {
         var copy = (CallNotification)ShallowCopy.Invoke(notification, null)!;
-        var deliveries = notification.Deliveries.Select(d => (Delivery)ShallowCopy.Invoke(d, null)!).ToList();
+        var deliveries = notification.Deliveries.Select(Of).ToList();
         DeliveriesField.SetValue(copy, deliveries);
+        return copy;
+    }
+
+    private static Delivery Of(Delivery delivery)
+    {
+        var copy = (Delivery)ShallowCopy.Invoke(delivery, null)!;
+        EventsField.SetValue(copy, delivery.Events.ToList());
         return copy;
     }
 }

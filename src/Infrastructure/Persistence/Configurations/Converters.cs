@@ -23,6 +23,10 @@ internal static class Converters
         v => v.ToWire(),
         v => ParseDeliveryStatus(v));
 
+    public static readonly ValueConverter<DeliveryEventKind, string> DeliveryEventKind = new(
+        v => v.ToWire(),
+        v => ParseDeliveryEventKind(v));
+
     public static readonly ValueConverter<NotificationOutcome, string> Outcome = new(
         v => v.ToWire(),
         v => ParseOutcome(v));
@@ -38,6 +42,9 @@ internal static class Converters
         "expired" => Domain.Notifications.DeliveryStatus.Expired,
         _ => throw new InvalidOperationException($"Unknown delivery status '{value}' in the store."),
     };
+
+    internal static DeliveryEventKind ParseDeliveryEventKind(string value) =>
+        DeliveryEventWire.TryParse(value, out var kind) ? kind : throw new InvalidOperationException($"Unknown delivery event '{value}' in the store.");
 
     internal static NotificationOutcome ParseOutcome(string value) => value switch
     {

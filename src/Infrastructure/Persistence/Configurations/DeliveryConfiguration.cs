@@ -21,5 +21,25 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
 
         // The take-over worker's scan: pending deliveries by when they are due.
         builder.HasIndex(d => new { d.Status, d.NextAttemptAt });
+
+        // The history, appended: recording an event inserts its row and rewrites nothing (ADR 0019).
+        builder.OwnsMany(d => d.Events, events =>
+        {
+            events.ToTable("delivery_events");
+            events.WithOwner().HasForeignKey(DeliveryEventColumns.DeliveryId);
+            events.Property<long>(DeliveryEventColumns.Id);
+            events.HasKey(DeliveryEventColumns.Id);
+            events.Property(e => e.At);
+            events.Property(e => e.Kind).HasConversion(Converters.DeliveryEventKind).HasMaxLength(16);
+            events.Property(e => e.Detail).HasMaxLength(Delivery.MaxErrorLength);
+        });
+        builder.Navigation(d => d.Events).HasField("_events").UsePropertyAccessMode(PropertyAccessMode.Field);
     }
+}
+
+/// <summary>The shadow properties of <c>delivery_events</c>: its key (in insertion order) and its delivery.</summary>
+internal static class DeliveryEventColumns
+{
+    public const string Id = "Id";
+    public const string DeliveryId = "DeliveryId";
 }

@@ -117,8 +117,11 @@ internal sealed class NotificationUpdate : GroupWrite
     private readonly int _expectedVersion;
     private readonly DeliveryRow[] _deliveries;
 
+    private readonly EventRow[] _events;
+
     /// <param name="changed">The deliveries whose state the change touched (the others are not written).</param>
-    public NotificationUpdate(CallNotification notification, int expectedVersion, DeliveryRow[] changed)
+    /// <param name="appended">The events the change added to their histories, oldest first.</param>
+    public NotificationUpdate(CallNotification notification, int expectedVersion, DeliveryRow[] changed, EventRow[] appended)
         : base(Statement)
     {
         _id = notification.Id;
@@ -126,6 +129,7 @@ internal sealed class NotificationUpdate : GroupWrite
         _version = notification.Version;
         _expectedVersion = expectedVersion;
         _deliveries = changed;
+        _events = appended;
     }
 
     private sealed class UpdateKind() : GroupWriteKind("update call_notifications", Sql)
@@ -149,7 +153,14 @@ internal sealed class NotificationUpdate : GroupWrite
                                $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
                     AS u(notification_id, id, status, attempts, last_error, client_gone, accepted_at, acknowledged_at,
                          updated_at, next_attempt_at)
-                WHERE u.notification_id = n.id AND d.id = u.id AND d.notification_id = n.id)
+                WHERE u.notification_id = n.id AND d.id = u.id AND d.notification_id = n.id),
+            e AS (
+                INSERT INTO delivery_events (delivery_id, at, kind, detail)
+                SELECT e.delivery_id, e.at, e.kind, e.detail
+                FROM unnest($15::text[], $16::text[], $17::timestamptz[], $18::text[], $19::text[])
+                    WITH ORDINALITY AS e(notification_id, delivery_id, at, kind, detail, position)
+                JOIN n ON n.id = e.notification_id
+                ORDER BY e.position)
             SELECT position FROM n
             """;
 
@@ -163,9 +174,21 @@ internal sealed class NotificationUpdate : GroupWrite
             p.Add(PgParameters.IntArray([.. rows.Select(r => r._version)]));
             p.Add(PgParameters.IntArray([.. rows.Select(r => r._expectedVersion)]));
             DeliveryRow.AddAll(p, [.. rows.SelectMany(r => r._deliveries)], withIdentity: false);
+            EventRow[] events = [.. rows.SelectMany(r => r._events)];
+            p.Add(PgParameters.TextArray([.. events.Select(e => e.NotificationId)]));
+            p.Add(PgParameters.TextArray([.. events.Select(e => e.DeliveryId)]));
+            p.Add(PgParameters.TimeArray([.. events.Select(e => (DateTimeOffset?)e.At)]));
+            p.Add(PgParameters.TextArray([.. events.Select(e => e.Kind)]));
+            p.Add(PgParameters.TextArray([.. events.Select(e => e.Detail)]));
             return command;
         }
     }
+}
+
+/// <summary>One appended <c>delivery_events</c> row, copied when a write is made.</summary>
+internal sealed record EventRow(string NotificationId, string DeliveryId, DateTimeOffset At, string Kind, string? Detail)
+{
+    public static EventRow Of(Delivery delivery, DeliveryEvent e) => new(delivery.NotificationId, delivery.Id, e.At, e.Kind.ToWire(), e.Detail);
 }
 
 /// <summary>A delivery's columns, copied when a write is made.</summary>

@@ -34,6 +34,18 @@ internal sealed class PostgresNotificationRepository(
 
     private const string SelectByMessageSql = SelectColumns + " WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY d.id";
 
+    private const string SelectEventColumns = """
+        SELECT e.delivery_id, e.at, e.kind, e.detail
+        FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+        """;
+
+    private const string SelectEventsByIdSql = SelectEventColumns + " WHERE d.notification_id = $1 ORDER BY e.id";
+
+    private const string SelectEventsByMessageSql = SelectEventColumns + """
+         JOIN call_notifications n ON n.id = d.notification_id
+        WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY e.id
+        """;
+
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
         // Not inserted means (account, twi_message_id) was taken.
@@ -46,13 +58,8 @@ internal sealed class PostgresNotificationRepository(
         return true;
     }
 
-    public async Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(SelectByMessageSql);
-        command.Parameters.Add(PgParameters.Text(accountSid.Value));
-        command.Parameters.Add(PgParameters.Text(twiMessageId));
-        return await ReadAsync(command, cancellationToken);
-    }
+    public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
+        ReadAsync(SelectEventsByMessageSql, SelectByMessageSql, [accountSid.Value, twiMessageId], cancellationToken);
 
     public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken) =>
         entityFramework.ListAsync(query, cancellationToken);
@@ -74,6 +81,7 @@ internal sealed class PostgresNotificationRepository(
 
             var expectedVersion = notification.Version;
             var before = notification.Deliveries.Select(DeliveryRow.Of).ToArray();
+            var eventsBefore = notification.Deliveries.Select(d => d.Events.Count).ToArray();
             if (!change(notification))
             {
                 if (remembered is not null)
@@ -88,7 +96,8 @@ internal sealed class PostgresNotificationRepository(
             // Only the deliveries the change touched are written: one result or ack costs one delivery row, however many
             // clients the notification has.
             DeliveryRow[] changed = [.. notification.Deliveries.Select(DeliveryRow.Of).Where((row, i) => row != before[i])];
-            if (await groupCommit.WriteAsync(new NotificationUpdate(notification, expectedVersion, changed), cancellationToken))
+            EventRow[] appended = [.. notification.Deliveries.SelectMany((d, i) => d.Events.Skip(eventsBefore[i]).Select(e => EventRow.Of(d, e)))];
+            if (await groupCommit.WriteAsync(new NotificationUpdate(notification, expectedVersion, changed, appended), cancellationToken))
             {
                 _recent.Remember(notification);
                 return notification;
@@ -120,16 +129,41 @@ internal sealed class PostgresNotificationRepository(
     public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
         entityFramework.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);
 
-    private async Task<CallNotification?> GetAsync(string id, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(SelectByIdSql);
-        command.Parameters.Add(PgParameters.Text(id));
-        return await ReadAsync(command, cancellationToken);
-    }
+    private Task<CallNotification?> GetAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync(SelectEventsByIdSql, SelectByIdSql, [id], cancellationToken);
 
-    private static async Task<CallNotification?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>One round trip: the deliveries' events, then the notification with its deliveries.</summary>
+    private async Task<CallNotification?> ReadAsync(string eventsSql, string notificationSql, string[] keys, CancellationToken cancellationToken)
     {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = dataSource.CreateBatch();
+        foreach (var sql in (string[])[eventsSql, notificationSql])
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            foreach (var key in keys)
+            {
+                command.Parameters.Add(PgParameters.Text(key));
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var events = new Dictionary<string, List<DeliveryEvent>>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var deliveryId = reader.GetString(0);
+            if (!events.TryGetValue(deliveryId, out var list))
+            {
+                events[deliveryId] = list = [];
+            }
+
+            list.Add(new DeliveryEvent(
+                reader.GetFieldValue<DateTimeOffset>(1),
+                Converters.ParseDeliveryEventKind(reader.GetString(2)),
+                reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
@@ -166,7 +200,8 @@ internal sealed class PostgresNotificationRepository(
                     NullableTime(reader, 21),
                     NullableTime(reader, 22),
                     reader.GetFieldValue<DateTimeOffset>(23),
-                    NullableTime(reader, 24)));
+                    NullableTime(reader, 24),
+                    events.TryGetValue(reader.GetString(13), out var history) ? history : []));
             }
         }
         while (await reader.ReadAsync(cancellationToken));

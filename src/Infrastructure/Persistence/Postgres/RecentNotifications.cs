@@ -114,5 +114,6 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
             d.AcceptedAt,
             d.AcknowledgedAt,
             d.UpdatedAt,
-            d.NextAttemptAt)));
+            d.NextAttemptAt,
+            [.. d.Events])));
 }

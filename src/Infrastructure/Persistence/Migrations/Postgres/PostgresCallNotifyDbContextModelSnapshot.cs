@@ -347,6 +347,50 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_deliveries_call_notifications_notification_id");
+
+                    b.OwnsMany("CallNotify.Domain.Notifications.DeliveryEvent", "Events", b1 =>
+                        {
+                            b1.Property<long>("Id")
+                                .ValueGeneratedOnAdd()
+                                .HasColumnType("bigint")
+                                .HasColumnName("id");
+
+                            NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b1.Property<long>("Id"));
+
+                            b1.Property<DateTimeOffset>("At")
+                                .HasColumnType("timestamp with time zone")
+                                .HasColumnName("at");
+
+                            b1.Property<string>("DeliveryId")
+                                .IsRequired()
+                                .HasColumnType("character varying(34)")
+                                .HasColumnName("delivery_id");
+
+                            b1.Property<string>("Detail")
+                                .HasMaxLength(500)
+                                .HasColumnType("character varying(500)")
+                                .HasColumnName("detail");
+
+                            b1.Property<string>("Kind")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("character varying(16)")
+                                .HasColumnName("kind");
+
+                            b1.HasKey("Id")
+                                .HasName("pk_delivery_events");
+
+                            b1.HasIndex("DeliveryId")
+                                .HasDatabaseName("ix_delivery_events_delivery_id");
+
+                            b1.ToTable("delivery_events", (string)null);
+
+                            b1.WithOwner()
+                                .HasForeignKey("DeliveryId")
+                                .HasConstraintName("fk_delivery_events_deliveries_delivery_id");
+                        });
+
+                    b.Navigation("Events");
                 });
 
             modelBuilder.Entity("CallNotify.Domain.Notifications.CallNotification", b =>

@@ -337,6 +337,48 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_deliveries_call_notifications_notification_id");
+
+                    b.OwnsMany("CallNotify.Domain.Notifications.DeliveryEvent", "Events", b1 =>
+                        {
+                            b1.Property<long>("Id")
+                                .ValueGeneratedOnAdd()
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("id");
+
+                            b1.Property<long>("At")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("at");
+
+                            b1.Property<string>("DeliveryId")
+                                .IsRequired()
+                                .HasColumnType("TEXT")
+                                .HasColumnName("delivery_id");
+
+                            b1.Property<string>("Detail")
+                                .HasMaxLength(500)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("detail");
+
+                            b1.Property<string>("Kind")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("kind");
+
+                            b1.HasKey("Id")
+                                .HasName("pk_delivery_events");
+
+                            b1.HasIndex("DeliveryId")
+                                .HasDatabaseName("ix_delivery_events_delivery_id");
+
+                            b1.ToTable("delivery_events", (string)null);
+
+                            b1.WithOwner()
+                                .HasForeignKey("DeliveryId")
+                                .HasConstraintName("fk_delivery_events_deliveries_delivery_id");
+                        });
+
+                    b.Navigation("Events");
                 });
 
             modelBuilder.Entity("CallNotify.Domain.Notifications.CallNotification", b =>
