@@ -4,7 +4,10 @@
 # PostgreSQL for the integration tests comes from, in order:
 #   1. CALLNOTIFY_TEST_POSTGRES (an Npgsql connection string for a superuser-capable role), if set;
 #   2. Testcontainers, if a Docker engine answers (CALLNOTIFY_TEST_POSTGRES is left unset);
-#   3. a throwaway local server started here from the installed PostgreSQL binaries, stopped on exit.
+#   3. a throwaway local server started here from the installed PostgreSQL binaries, stopped on exit. When
+#      there are none (or, as root, no 'postgres' user to run them as) and this runs as root on Debian/Ubuntu,
+#      they are installed first (apt-get install -y postgresql, its output in a temp log shown only on failure);
+#      anywhere else it stops and says what to do.
 # Once the tests have run, the last line printed is "N passed, N failed" (", N skipped" when some
 # were skipped); a run that executed no test reports "0 passed, 1 failed". Exits non-zero on any failure.
 # Environment: CONFIGURATION (default Debug).
@@ -15,11 +18,26 @@ PG_TMP=""
 PG_CTL=""
 RESULTS_DIR=""
 KEEP_RESULTS=0
+# The apt-get log while an install runs; kept (and printed) only when the install fails.
+APT_LOG=""
+
+# What the machine is. Functions, so the checks in tests/Api.IntegrationTests/Scripts can stand in for them.
+is_root() {
+  [[ "$(id -u)" -eq 0 ]]
+}
+
+is_debian_like() {
+  [[ -f /etc/debian_version ]] && command -v apt-get >/dev/null 2>&1
+}
+
+have_postgres_user() {
+  id postgres >/dev/null 2>&1
+}
 
 # Runs a command as the postgres system user when we are root (initdb and postgres refuse root),
 # else as ourselves. Runs from the data directory's parent so postgres never lacks access to the cwd.
 as_pg() {
-  if [[ "$(id -u)" -eq 0 ]]; then
+  if is_root; then
     (cd "$PG_TMP" && runuser -u postgres -- "$@")
   else
     (cd "$PG_TMP" && "$@")
@@ -35,6 +53,9 @@ cleanup() {
   fi
   if [[ -n "$RESULTS_DIR" && "$KEEP_RESULTS" -eq 0 ]]; then
     rm -rf -- "$RESULTS_DIR"
+  fi
+  if [[ -n "$APT_LOG" ]]; then
+    rm -f -- "$APT_LOG"
   fi
 }
 
@@ -62,27 +83,82 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Starts a throwaway PostgreSQL and exports CALLNOTIFY_TEST_POSTGRES for it.
-start_local_postgres() {
-  local bindir
-  if ! bindir="$(find_pg_bindir)"; then
+# The package may start the distribution's own cluster; the tests use their own server, so stop it.
+stop_distribution_clusters() {
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    while read -r version cluster _; do
+      pg_ctlcluster "$version" "$cluster" stop >/dev/null 2>&1 || true
+    done < <(pg_lsclusters -h 2>/dev/null || true)
+  fi
+  service postgresql stop >/dev/null 2>&1 || true
+}
+
+# apt-get install -y postgresql, quietly: its output goes to a log in the temp directory, printed only on failure.
+install_postgres_server() {
+  APT_LOG="$(mktemp "${TMPDIR:-/tmp}/callnotify-apt.XXXXXX")"
+  if ! (
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update && apt-get install -y postgresql
+  ) >"$APT_LOG" 2>&1; then
+    cat "$APT_LOG" >&2
+    echo "error: apt-get install -y postgresql failed; its output above is kept in $APT_LOG" >&2
+    APT_LOG=""
+    exit 1
+  fi
+  rm -f -- "$APT_LOG"
+  APT_LOG=""
+  stop_distribution_clusters
+}
+
+# Makes sure there are PostgreSQL server binaries and, as root, a 'postgres' user to run them as (initdb and
+# postgres refuse root). As root on Debian/Ubuntu, installs them when they are not; anywhere else stops, saying why.
+ensure_postgres_server() {
+  local missing
+  if ! find_pg_bindir >/dev/null; then
+    missing="no PostgreSQL server binaries"
+  elif is_root && ! have_postgres_user; then
+    missing="no 'postgres' user to run PostgreSQL as"
+  else
+    return 0
+  fi
+
+  if is_root && is_debian_like; then
+    echo "Installing PostgreSQL for the integration tests ($missing): apt-get install -y postgresql"
+    install_postgres_server
+    if ! find_pg_bindir >/dev/null; then
+      echo "error: still no PostgreSQL server binaries after apt-get install -y postgresql" >&2
+      exit 1
+    fi
+    if ! have_postgres_user; then
+      echo "error: still no 'postgres' user after apt-get install -y postgresql" >&2
+      exit 1
+    fi
+    return 0
+  fi
+
+  if [[ "$missing" == "no PostgreSQL server binaries" ]]; then
     {
       echo "error: no PostgreSQL server binaries (initdb, pg_ctl) found, and no Docker engine answers."
       echo "The integration tests need PostgreSQL. Either install it (Debian/Ubuntu: apt-get install -y postgresql)"
       echo "or set CALLNOTIFY_TEST_POSTGRES to an Npgsql connection string for a superuser-capable role, e.g."
       echo "  CALLNOTIFY_TEST_POSTGRES='Host=127.0.0.1;Port=5432;Username=postgres;Password=...;Database=postgres'"
     } >&2
-    exit 1
+  else
+    echo "error: running as root but there is no 'postgres' user to run PostgreSQL as (apt-get install -y postgresql creates it)." >&2
   fi
+  exit 1
+}
+
+# Starts a throwaway PostgreSQL and exports CALLNOTIFY_TEST_POSTGRES for it.
+start_local_postgres() {
+  ensure_postgres_server
+  local bindir
+  bindir="$(find_pg_bindir)"
   PG_CTL="$bindir/pg_ctl"
 
   local root=0
-  if [[ "$(id -u)" -eq 0 ]]; then
+  if is_root; then
     root=1
-    if ! id postgres >/dev/null 2>&1; then
-      echo "error: running as root but there is no 'postgres' user to run PostgreSQL as (apt-get install -y postgresql creates it)." >&2
-      exit 1
-    fi
   fi
 
   # A short path under TMPDIR: it also holds the Unix socket, whose path must stay under ~107 bytes.

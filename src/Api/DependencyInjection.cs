@@ -39,7 +39,7 @@ public static class DependencyInjection
             }
         });
 
-        services.AddOpenApi();
+        services.AddCallNotifyOpenApi();
         services.AddCallNotifyRateLimits(configuration);
 
         // Metrics: the service's own meter plus ASP.NET Core's, scraped at /metrics in Prometheus text format.

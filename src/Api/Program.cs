@@ -103,6 +103,7 @@ app.MapWebSocketClients();
 app.MapGroup("/admin/v1")
     .RequireAuthorization(AdminKeyAuthenticationHandler.Policy)
     .RequireRateLimiting(RateLimitOptions.AdminPolicy)
+    .DocumentedAsAdminApi()
     .MapBindings()
     .MapWebSocketTokens()
     .MapNotifications();

@@ -1,3 +1,4 @@
+using CallNotify.Api.Http;
 using CallNotify.Application.Bindings;
 using CallNotify.Application.Bindings.DeleteBinding;
 using CallNotify.Application.Bindings.DeleteIdentityBindings;
@@ -14,12 +15,40 @@ public static class Bindings
 {
     public static RouteGroupBuilder MapBindings(this RouteGroupBuilder admin)
     {
-        var group = admin.MapGroup("/bindings").WithTags("Bindings");
-        group.MapPost("/", Register).WithName("RegisterBinding").ProducesValidationProblem();
-        group.MapGet("/", List).WithName("ListBindings").ProducesValidationProblem();
-        group.MapGet("/{id}", Get).WithName("GetBinding");
-        group.MapDelete("/{id}", Delete).WithName("DeleteBinding");
-        group.MapDelete("/", DeleteAll).WithName("DeleteIdentityBindings").ProducesValidationProblem();
+        var group = admin.MapGroup("/bindings").WithTags("Bindings").AnswersStoreUnavailable();
+        group.MapPost("/", Register)
+            .WithName("RegisterBinding")
+            .WithSummary("Register a push binding (upsert on channel and address)")
+            .WithDescription(
+                "The latest registration of a (`channel`, `address`) wins: its identity or account may move. A re-registration "
+                + "refreshes the binding's TTL and reactivates it. `environment` (`production` or `sandbox`) and `appId` (the bundle id, "
+                + "default `Apns:BundleId`) are for APNs.")
+            .Answers(StatusCodes.Status200OK, "An existing binding of this channel and address, refreshed and active.")
+            .Answers(StatusCodes.Status201Created, "A new binding; `Location` is its URL.")
+            .Answers(StatusCodes.Status400BadRequest, "A field is invalid (unknown channel, empty address or over 4096 characters, malformed Account SID, identity over 256 characters) or the body is not JSON; the fields are listed.")
+            .Answers(StatusCodes.Status409Conflict, "The binding kept changing concurrently; try again.")
+            .AnswersUnsupportedMediaType();
+        group.MapGet("/", List)
+            .WithName("ListBindings")
+            .WithSummary("List bindings, in a stable order, a page at a time")
+            .WithDescription("Filtered by `accountSid`, `identity`, `channel` and `status`; `pageSize` at most 200; pass `nextPageToken` as `pageToken` for the next page.")
+            .Answers(StatusCodes.Status200OK, "A page: `{bindings, nextPageToken}`, the token `null` on the last page.")
+            .Answers(StatusCodes.Status400BadRequest, "A filter, `pageSize` or `pageToken` is invalid; the fields are listed.");
+        group.MapGet("/{id}", Get)
+            .WithName("GetBinding")
+            .WithSummary("Read one binding")
+            .Answers(StatusCodes.Status200OK, "The binding.")
+            .Answers(StatusCodes.Status404NotFound, "No binding has this id.");
+        group.MapDelete("/{id}", Delete)
+            .WithName("DeleteBinding")
+            .WithSummary("Delete one binding")
+            .Answers(StatusCodes.Status204NoContent, "The binding is deleted.")
+            .Answers(StatusCodes.Status404NotFound, "No binding has this id.");
+        group.MapDelete("/", DeleteAll)
+            .WithName("DeleteIdentityBindings")
+            .WithSummary("Sign an identity out everywhere: delete all its bindings")
+            .Answers(StatusCodes.Status200OK, "`{deleted}`: how many bindings of (`accountSid`, `identity`) were deleted.")
+            .Answers(StatusCodes.Status400BadRequest, "`accountSid` or `identity` is missing or malformed; the fields are listed.");
         return admin;
     }
 

@@ -1,3 +1,4 @@
+using CallNotify.Api.Http;
 using CallNotify.Application.Notifications;
 using CallNotify.Application.Notifications.GetNotification;
 using CallNotify.Application.Notifications.ListNotifications;
@@ -11,9 +12,19 @@ public static class Notifications
 {
     public static RouteGroupBuilder MapNotifications(this RouteGroupBuilder admin)
     {
-        var group = admin.MapGroup("/notifications").WithTags("Notifications");
-        group.MapGet("/{twiMessageId}", Get).WithName("GetNotification").ProducesValidationProblem();
-        group.MapGet("/", List).WithName("ListNotifications").ProducesValidationProblem();
+        var group = admin.MapGroup("/notifications").WithTags("Notifications").AnswersStoreUnavailable();
+        group.MapGet("/{twiMessageId}", Get)
+            .WithName("GetNotification")
+            .WithSummary("Read one notification with its deliveries")
+            .Answers(StatusCodes.Status200OK, "The notification, its outcome, and each delivery with its status, attempts and events (oldest first).")
+            .Answers(StatusCodes.Status400BadRequest, "`accountSid` is missing or malformed; the fields are listed.")
+            .Answers(StatusCodes.Status404NotFound, "The account has no notification with this `twiMessageId`.");
+        group.MapGet("/", List)
+            .WithName("ListNotifications")
+            .WithSummary("List notifications, newest first, a page at a time")
+            .WithDescription("Filtered by `accountSid`, `identity` and `callSid`; `pageSize` at most 200; pass `nextPageToken` as `pageToken` for the next page.")
+            .Answers(StatusCodes.Status200OK, "A page: `{notifications, nextPageToken}`, the token `null` on the last page.")
+            .Answers(StatusCodes.Status400BadRequest, "A filter, `pageSize` or `pageToken` is invalid; the fields are listed.");
         return admin;
     }
 

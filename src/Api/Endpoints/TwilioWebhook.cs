@@ -21,14 +21,21 @@ public static class TwilioWebhook
         app.MapPost(Path, Receive)
             .WithName("ReceiveCallNotification")
             .WithTags("Twilio webhook")
-            .WithSummary("Twilio posts one incoming-call notification; it is delivered to every active client of the callee.")
+            .WithSummary("Receive one call notification from Twilio and deliver it to every active client of the callee")
+            .WithDescription(
+                "Twilio's Client Call Notification Webhook. The body is the JSON Twilio sends; it is recorded and delivered, "
+                + "unmodified, to every active binding and live WebSocket session of `twi_to` (`client:<identity>`) in the account "
+                + "of `twi_account_sid`. A repeated `twi_message_id` is answered from its recorded outcome and sends nothing again.")
             .Accepts<object>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .SecuredBy(OpenApiDescription.TwilioSignatureScheme)
+            .Answers(StatusCodes.Status200OK, "Delivered: a delivery was accepted (a provider answered 2xx, or a WebSocket frame was written); the others go on.")
+            .Answers(StatusCodes.Status400BadRequest, "Not a call notification: not a JSON object, or a required `twi_*` field missing, not a string or malformed (`twi_to` must be `client:<identity>`); the field is named.")
+            .Answers(StatusCodes.Status403Forbidden, "`X-Twilio-Signature` or `bodySHA256` does not match, or the account in `twi_account_sid` is not configured.")
+            .Answers(StatusCodes.Status404NotFound, "The callee has no active binding or connected session, or every binding turned out dead.")
+            .Answers(StatusCodes.Status413PayloadTooLarge, "The body is over 64 KiB.")
+            .AnswersUnsupportedMediaType()
+            .Answers(StatusCodes.Status429TooManyRequests, "Too many requests from this address failed the signature check (`RateLimits:FailedSignaturesPerMinute`); retry after `Retry-After` seconds. Signed requests are never throttled.")
+            .Answers(StatusCodes.Status503ServiceUnavailable, "Not delivered yet: no delivery accepted within `Dispatch:ResponseDeadlineMilliseconds`, all failed for retryable reasons, or the store is unavailable. Retry after `Retry-After` seconds; deliveries go on being retried while the invite lives.");
         return app;
     }
 

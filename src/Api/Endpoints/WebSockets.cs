@@ -1,3 +1,4 @@
+using CallNotify.Api.Http;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Application.WebSockets.AcknowledgeDelivery;
 using CallNotify.Application.WebSockets.AuthorizeWebSocket;
@@ -5,6 +6,7 @@ using CallNotify.Application.WebSockets.IssueWebSocketToken;
 using CallNotify.Infrastructure.WebSockets;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace CallNotify.Api.Endpoints;
 
@@ -18,20 +20,31 @@ public static class WebSockets
         admin.MapPost("/websocket-tokens", IssueToken)
             .WithName("IssueWebSocketToken")
             .WithTags("WebSocket")
-            .ProducesValidationProblem();
+            .WithSummary("Issue a WebSocket token for one identity")
+            .WithDescription("A token for `GET /v1/websocket` as (`accountSid`, `identity`), valid for `ttlSeconds` (default 3600, at most 86400).")
+            .Answers(StatusCodes.Status200OK, "The token and when it expires: `{token, expiresAt}`.")
+            .Answers(StatusCodes.Status400BadRequest, "A field is invalid (malformed Account SID, identity empty or over 256 characters, `ttlSeconds` out of range) or the body is not JSON; the fields are listed.")
+            .AnswersUnsupportedMediaType();
         return admin;
     }
 
     public static IEndpointRouteBuilder MapWebSocketClients(this IEndpointRouteBuilder app)
     {
         app.MapGet(Path, Connect)
-            .RequireRateLimiting(Http.RateLimitOptions.WebSocketPolicy)
+            .RequireRateLimiting(RateLimitOptions.WebSocketPolicy)
             .WithName("ConnectWebSocket")
             .WithTags("WebSocket")
-            .WithSummary("Upgrade to a WebSocket that receives the callee's call notifications, byte for byte.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .WithSummary("Connect a live client: a WebSocket that receives the identity's call notifications, byte for byte")
+            .WithDescription(
+                "Each call notification of the token's (account, identity) arrives as one text frame holding the exact webhook body. "
+                + "The client may send `{\"type\":\"ack\",\"twi_message_id\":\"WB…\"}` to mark its delivery acknowledged. The server pings "
+                + "to keep the connection alive and drops sessions that stop answering; it closes with 1009 for a message over 4096 bytes "
+                + "and 1001 on shutdown.")
+            .SecuredBy(OpenApiDescription.WebSocketTokenScheme)
+            .Answers(StatusCodes.Status101SwitchingProtocols, "The upgrade is accepted: the session is open and counts as an active client.")
+            .Answers(StatusCodes.Status400BadRequest, "The token is valid, but the request is not a WebSocket upgrade.", typeof(ProblemDetails))
+            .Answers(StatusCodes.Status401Unauthorized, "The token (`?token=` or `Authorization: Bearer`) is missing, forged or expired.")
+            .Answers(StatusCodes.Status429TooManyRequests, "Too many upgrades from this address (`RateLimits:WebSocketUpgradesPerMinute`); retry after `Retry-After` seconds.");
         return app;
     }
 
