@@ -92,7 +92,7 @@ internal sealed class Benchmark(BenchOptions options)
         await using var memory = new MemorySampler(bare.Pid);
         var requests = new WebhookRequests(bare.BaseUrl, _accountSid, _authToken, options.Clients);
         var log = new RequestLog();
-        var (window, cpu) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
+        var (window, cpu, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
         var result = ScenarioResult.From(Scenarios.Bare, delivers: false, log, window, liveClients: 0);
         result.Cpu = cpu;
         result.PeakRssKb = memory.PeakKb;
@@ -116,10 +116,11 @@ internal sealed class Benchmark(BenchOptions options)
         var rssConnected = service.RssKb;
         sockets.Sink = (service.Requests, log);
 
-        var (window, cpu) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken);
+        var (window, cpu, batches) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl);
         await WaitDeliveredAsync(log, cancellationToken);
         var result = ScenarioResult.From(name, delivers: true, log, window, sockets.Count);
         result.Cpu = cpu;
+        result.BatchSizes = batches;
         result.Notes.Add(Inv($"{clients:N0} clients connected in {connectSeconds:0.0} s; service RSS {Mb(rssConnected)} MB once connected"));
         if (sockets.ReceiveErrors > 0)
         {
@@ -162,10 +163,11 @@ internal sealed class Benchmark(BenchOptions options)
 
             var log = new RequestLog();
             fcm.Sink = (service.Requests, log);
-            var (window, cpu) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken);
+            var (window, cpu, batches) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl);
             await WaitDeliveredAsync(log, cancellationToken);
             var result = ScenarioResult.From(Scenarios.Fcm, delivers: true, log, window, options.Clients);
             result.Cpu = cpu;
+            result.BatchSizes = batches;
             result.Receivers = "FCM bindings";
             result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);
@@ -179,15 +181,19 @@ internal sealed class Benchmark(BenchOptions options)
     }
 
     /// <summary>Warm-up and measured load, with CPU measured over the measured part only.</summary>
-    private async Task<(LoadWindow Window, CpuUse Cpu)> LoadAsync(
+    /// <param name="metricsOf">The service whose group-commit sizes are read over the measured part; null for none.</param>
+    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches)> LoadAsync(
         WebhookRequests requests,
         RequestLog log,
         Func<TimeSpan>? serviceCpu,
         int durationSeconds,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Uri? metricsOf = null)
     {
         using var http = LoadGenerator.CreateClient(options.Concurrency);
+        using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var cpu = new CpuMeter(serviceCpu, options.PostgresPid);
+        Task<(SortedDictionary<double, long>, double)?>? before = null;
         Console.WriteLine(Inv($"  load: {options.Concurrency} concurrent, {options.WarmupSeconds} s warm-up + {durationSeconds} s measured"));
         var window = await LoadGenerator.RunAsync(
             http,
@@ -196,9 +202,21 @@ internal sealed class Benchmark(BenchOptions options)
             options.Concurrency,
             TimeSpan.FromSeconds(options.WarmupSeconds),
             TimeSpan.FromSeconds(durationSeconds),
-            cpu.Start,
+            () =>
+            {
+                cpu.Start();
+                before = metricsOf is null ? null : GroupCommitSizes.ScrapeAsync(scraper, metricsOf, cancellationToken);
+            },
             cancellationToken);
-        return (window, cpu.Stop());
+        var used = cpu.Stop();
+        GroupCommitSizes? batches = null;
+        if (metricsOf is not null && before is not null)
+        {
+            batches = GroupCommitSizes.Between(await before, await GroupCommitSizes.ScrapeAsync(scraper, metricsOf, cancellationToken));
+            Console.WriteLine(Inv($"  group commit: {batches?.ToString() ?? "not exported"}"));
+        }
+
+        return (window, used, batches);
     }
 
     private static async Task WaitDeliveredAsync(RequestLog log, CancellationToken cancellationToken)

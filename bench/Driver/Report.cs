@@ -6,9 +6,8 @@ namespace CallNotify.Bench;
 /// <summary>The Markdown results: the machine, the parameters, one row per scenario, and each target PASS or FAIL.</summary>
 internal static class Report
 {
-    public const double MinRatio = 0.25;
-    public const double MaxWebhookP99Ms = 25;
-    public const double MaxEndToEndP99Ms = 30;
+    /// <summary>Issue #14: the WebSocket scenario at least this many times the bare endpoint's throughput, in the same run.</summary>
+    public const double MinRatio = 0.15;
     public const double MaxRssMb = 300;
     public const int RssSessions = 1000;
 
@@ -23,11 +22,11 @@ internal static class Report
         md.AppendLine(Inv($"- **Load average** (1/5/15 min) before the run: {run.Machine.LoadAverage}; after: {run.LoadAfter}. Other work shared the machine: compare ratios within one run."));
         md.AppendLine(Inv($"- **Parameters:** {run.Options.Concurrency} concurrent requests, {run.Options.WarmupSeconds} s warm-up + {run.Options.DurationSeconds} s measured ({run.Options.SessionsDurationSeconds} s in the sessions scenario), {run.Options.Clients} WebSocket clients / FCM bindings, {run.Options.Sessions} sessions; signed unique webhooks of {run.BodyBytes} bytes; command `{run.Command}`"));
         md.AppendLine();
-        md.AppendLine("| scenario | requests | throughput (req/s) | × bare | webhook p50 / p99 (ms) | end-to-end p50 / p99 (ms) | errors | lost | unrecorded | peak RSS (MB) | service CPU per request (ms) | CPU cores: service / PostgreSQL / driver / machine |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| scenario | requests | throughput (req/s) | × bare | webhook p50 / p99 (ms) | end-to-end p50 / p99 (ms) | errors | lost | unrecorded | peak RSS (MB) | service CPU per request (ms) | PostgreSQL CPU per request (ms) | writes per transaction: median / p90 | CPU cores: service / PostgreSQL / driver / machine |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            md.AppendLine(Inv($"| {r.Name} | {r.Requests:N0} | {r.Throughput:N0} | {Ratio(r.RatioToBare)} | {Ms(r.WebhookP50Ms)} / {Ms(r.WebhookP99Ms)} | {(r.Delivers ? $"{Ms(r.EndToEndP50Ms)} / {Ms(r.EndToEndP99Ms)}" : "—")} | {r.Errors:N0} | {Count(r.Lost)} | {Count(r.Unrecorded)} | {Mb(r.PeakRssKb)} | {Ms(r.ServiceCpuMsPerRequest)} | {Cores(r.Cpu.Service)} / {Cores(r.Cpu.Postgres)} / {Cores(r.Cpu.Driver)} / {Cores(r.Cpu.Machine)} |"));
+            md.AppendLine(Inv($"| {r.Name} | {r.Requests:N0} | {r.Throughput:N0} | {Ratio(r.RatioToBare)} | {Ms(r.WebhookP50Ms)} / {Ms(r.WebhookP99Ms)} | {(r.Delivers ? $"{Ms(r.EndToEndP50Ms)} / {Ms(r.EndToEndP99Ms)}" : "—")} | {r.Errors:N0} | {Count(r.Lost)} | {Count(r.Unrecorded)} | {Mb(r.PeakRssKb)} | {Ms(r.ServiceCpuMsPerRequest)} | {Ms(r.PostgresCpuMsPerRequest)} | {Batches(r.BatchSizes)} | {Cores(r.Cpu.Service)} / {Cores(r.Cpu.Postgres)} / {Cores(r.Cpu.Driver)} / {Cores(r.Cpu.Machine)} |"));
         }
 
         md.AppendLine();
@@ -59,6 +58,11 @@ internal static class Report
                 details.Add(Inv($"{r.LiveClients:N0} {r.Receivers}; duplicates {r.Duplicates:N0}, misrouted {r.Misrouted:N0}, altered bytes {r.Corrupted:N0}, unknown {r.Stray:N0}"));
             }
 
+            if (r.BatchSizes is { } batches)
+            {
+                details.Add(Inv($"group commit: {batches}"));
+            }
+
             if (r.HighWaterMarkKb is not null)
             {
                 details.Add(Inv($"service VmHWM {Mb(r.HighWaterMarkKb)} MB, at most {r.PeakThreads} threads"));
@@ -69,7 +73,7 @@ internal static class Report
         }
 
         md.AppendLine();
-        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput). CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
+        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main and on the change back to back and compare the two tables. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
         return md.ToString();
     }
 
@@ -78,8 +82,6 @@ internal static class Report
         if (results.FirstOrDefault(r => r.Name == Scenarios.WebSocket) is { } ws)
         {
             yield return (Inv($"WebSocket throughput ≥ {MinRatio:0.00}× bare"), Inv($"{Ratio(ws.RatioToBare)} ({ws.Throughput:N0} req/s)"), ws.RatioToBare >= MinRatio);
-            yield return (Inv($"WebSocket webhook p99 ≤ {MaxWebhookP99Ms:0} ms"), Inv($"{Ms(ws.WebhookP99Ms)} ms"), ws.WebhookP99Ms <= MaxWebhookP99Ms);
-            yield return (Inv($"WebSocket end-to-end p99 ≤ {MaxEndToEndP99Ms:0} ms"), Inv($"{Ms(ws.EndToEndP99Ms)} ms"), ws.EndToEndP99Ms <= MaxEndToEndP99Ms);
         }
 
         foreach (var r in results.Where(r => r.Delivers))
@@ -103,6 +105,9 @@ internal static class Report
 
     private static string Ratio(double? ratio) =>
         ratio is { } v ? v.ToString(v < 0.1 ? "0.0000" : "0.00", CultureInfo.InvariantCulture) + "×" : "—";
+
+    private static string Batches(GroupCommitSizes? sizes) =>
+        sizes is { Median: { } median, P90: { } p90 } ? Inv($"≤ {median:0} / ≤ {p90:0}") : "—";
 
     private static string Count(long? n) => n is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "—";
 

@@ -64,6 +64,13 @@ internal sealed class ScenarioResult
     public double? ServiceCpuMsPerRequest =>
         Cpu.Service is { } cores && AnsweredInWindow > 0 ? cores * Cpu.Seconds * 1000 / AnsweredInWindow : null;
 
+    /// <summary>PostgreSQL's CPU time per request answered 200 in the measured window (postmaster and backends).</summary>
+    public double? PostgresCpuMsPerRequest =>
+        Cpu.Postgres is { } cores && AnsweredInWindow > 0 ? cores * Cpu.Seconds * 1000 / AnsweredInWindow : null;
+
+    /// <summary>Writes per group-commit transaction in the measured window; null where the service exports none.</summary>
+    public GroupCommitSizes? BatchSizes { get; set; }
+
     /// <summary>The most threads the service had (a climbing count hints at thread-pool starvation).</summary>
     public long? PeakThreads { get; set; }
 

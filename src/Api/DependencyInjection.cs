@@ -50,7 +50,7 @@ public static class DependencyInjection
         // subscribe to memory-pool, routing, rate-limiting, authentication and authorization meters, several
         // measurements per request that cost about a tenth of the webhook's CPU before its own work (ADR 0013).
         telemetry.WithMetrics(metrics => metrics
-            .AddMeter(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
+            .AddMeter(Application.Common.Telemetry.CallNotifyMetrics.MeterName, Infrastructure.Persistence.Postgres.StoreMetrics.MeterName)
             .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
         // Spans cost on every request, so they are recorded only when something receives them.

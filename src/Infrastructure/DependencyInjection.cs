@@ -73,6 +73,7 @@ public static class DependencyInjection
         if (store.Provider == StorageProvider.Postgres)
         {
             // The webhook's path in plain Npgsql with group commit; the rest through EF Core (docs/decisions/0012).
+            services.AddSingleton<StoreMetrics>();
             services.AddSingleton<GroupCommit>();
             services.AddSingleton<IBindingRepository, PostgresBindingRepository>();
             services.AddSingleton<INotificationRepository, PostgresNotificationRepository>();

@@ -21,7 +21,6 @@ public sealed class CallNotifyMetrics
     private readonly Histogram<double> _deliveryDuration;
     private readonly UpDownCounter<long> _retrying;
     private readonly Counter<long> _deactivated;
-    private readonly Histogram<long> _groupCommit;
 
     public CallNotifyMetrics(IMeterFactory meters)
     {
@@ -33,11 +32,6 @@ public sealed class CallNotifyMetrics
         _deliveryDuration = Meter.CreateHistogram<double>("callnotify.delivery.duration", "s", "Time one delivery attempt took, by channel.");
         _retrying = Meter.CreateUpDownCounter<long>("callnotify.deliveries.retrying", "{delivery}", "Deliveries waiting for their next attempt on this instance.");
         _deactivated = Meter.CreateCounter<long>("callnotify.bindings.deactivated", "{binding}", "Bindings deactivated because the provider said the token is gone, by reason.");
-        _groupCommit = Meter.CreateHistogram<long>(
-            "callnotify.store.group_commit.size",
-            "{write}",
-            "Writes made durable by one shared PostgreSQL transaction (group commit).",
-            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
     }
 
     /// <summary>The meter, for instruments that live with their data (e.g. live sessions).</summary>
@@ -69,6 +63,4 @@ public sealed class CallNotifyMetrics
     public void RetryWaiting(int change) => _retrying.Add(change);
 
     public void BindingDeactivated(string reason) => _deactivated.Add(1, new KeyValuePair<string, object?>("reason", reason));
-
-    public void GroupCommitted(int writes) => _groupCommit.Record(writes);
 }

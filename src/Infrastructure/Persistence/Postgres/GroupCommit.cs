@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using CallNotify.Application.Common.Exceptions;
-using CallNotify.Application.Common.Telemetry;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -30,7 +29,7 @@ public sealed class GroupCommit : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<GroupCommit> _logger;
-    private readonly CallNotifyMetrics? _metrics;
+    private readonly StoreMetrics? _metrics;
     /// <summary>
     /// Writes waiting for a writer, at most: beyond it (the database has stopped answering) a write is refused at once
     /// with <see cref="StoreUnavailableException"/> instead of queueing behind the others.
@@ -44,7 +43,7 @@ public sealed class GroupCommit : IAsyncDisposable
 
     private readonly Task[] _writers;
 
-    public GroupCommit(NpgsqlDataSource dataSource, ILogger<GroupCommit> logger, CallNotifyMetrics? metrics = null)
+    public GroupCommit(NpgsqlDataSource dataSource, ILogger<GroupCommit> logger, StoreMetrics? metrics = null)
     {
         _dataSource = dataSource;
         _logger = logger;
