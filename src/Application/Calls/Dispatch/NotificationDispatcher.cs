@@ -178,6 +178,13 @@ public sealed class NotificationDispatcher : IDisposable
                 _metrics?.DeliveryAttempted(channel, result.Kind, _time.GetElapsedTime(started));
                 var delay = Backoff(attempt, result.RetryAfter);
 
+                // A client has the call: the webhook's answer is decided (SPEC §3 step 5), whatever the others do. The
+                // notification is on record already; this result's record follows without holding the answer back.
+                if (result.Kind == DeliveryResultKind.Accepted)
+                {
+                    decision.TrySetResult(NotificationOutcome.Delivered);
+                }
+
                 // The result's time is when the send finished, not when its record gets written: that may wait for
                 // the store, or for the client's ack to be recorded first.
                 var finished = _time.GetUtcNow();
