@@ -20,6 +20,53 @@ internal static class BenchDatabase
         return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Notifications (each with one delivery and its two events) put in before measuring; see <see cref="SeedAsync"/>.</summary>
+    public const int SeededNotifications = 200_000;
+
+    /// <summary>Bindings of other identities put in before measuring.</summary>
+    public const int SeededBindings = 20_000;
+
+    /// <summary>
+    /// Gives the service's tables a realistic size before measuring (a fresh, empty database plans and costs
+    /// differently: issue #14): a day's worth of past notifications, each with a delivery and its history, and other
+    /// callees' bindings, all under an account the benchmark never calls; then ANALYZE, as autovacuum would have.
+    /// Runs after the service's migrations.
+    /// </summary>
+    public static async Task SeedAsync(string database, CancellationToken cancellationToken)
+    {
+        const string other = "'AC00000000000000000000000000000000'";
+        var sql = $"""
+            INSERT INTO call_notifications (id, account_sid, twi_message_id, call_sid, "from", "to", "identity", message_type,
+                                            raw_body, received_at, expires_at, outcome, version)
+            SELECT 'NTseed' || g, {other}, 'WBseed' || g, 'CAseed' || g, 'client:alice', 'client:seed' || (g % 5000),
+                   'seed' || (g % 5000), 'twilio.voice.call', decode('7b7d', 'hex'), now() - interval '1 day' + g * interval '400 ms',
+                   now() - interval '1 day' + g * interval '400 ms' + interval '30 s', 'delivered', 2
+            FROM generate_series(1, {SeededNotifications}) g;
+            INSERT INTO deliveries (id, notification_id, binding_id, session_id, channel, status, attempts, last_error, client_gone,
+                                    accepted_at, acknowledged_at, updated_at, next_attempt_at)
+            SELECT 'DLseed' || g, 'NTseed' || g, NULL, 'WSseed' || g, 'websocket', 'accepted', 1, NULL, false,
+                   now() - interval '1 day' + g * interval '400 ms', now() - interval '1 day' + g * interval '400 ms',
+                   now() - interval '1 day' + g * interval '400 ms', NULL
+            FROM generate_series(1, {SeededNotifications}) g;
+            INSERT INTO delivery_events (delivery_id, at, kind, detail)
+            SELECT 'DLseed' || g, now() - interval '1 day' + g * interval '400 ms', k, NULL
+            FROM generate_series(1, {SeededNotifications}) g, unnest(ARRAY['accepted', 'acknowledged']) k
+            ORDER BY g;
+            INSERT INTO bindings (id, account_sid, "identity", channel, address, address_hash, environment, app_id, status,
+                                  inactive_reason, created_at, updated_at, expires_at, last_delivery_at)
+            SELECT 'BDseed' || g, {other}, 'seed' || (g % 5000), 'fcm', 'seed-token-' || g,
+                   encode(sha256(convert_to('seed-token-' || g, 'UTF8')), 'hex'), 'production', NULL, 'active',
+                   NULL,
+                   now(), now(), now() + interval '365 days', NULL
+            FROM generate_series(1, {SeededBindings}) g;
+            ANALYZE;
+            """;
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public static async Task DropAsync(string server, string name)
     {
         NpgsqlConnection.ClearAllPools();

@@ -280,6 +280,9 @@ internal sealed class Benchmark(BenchOptions options)
 
             Console.WriteLine($"{scenario}: starting CallNotify on database {database}");
             var child = await ChildService.StartAsync("CallNotify", options.ApiDllPath, port, environment, cancellationToken);
+            var seeding = System.Diagnostics.Stopwatch.StartNew();
+            await BenchDatabase.SeedAsync(connection, cancellationToken);
+            Console.WriteLine(Inv($"{scenario}: tables seeded with {BenchDatabase.SeededNotifications:N0} past notifications and {BenchDatabase.SeededBindings:N0} other bindings in {seeding.Elapsed.TotalSeconds:0.0} s"));
             return new ServiceUnderTest(child, requests, connection, options.Postgres, database, child.Pid);
         }
         catch

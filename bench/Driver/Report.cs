@@ -18,7 +18,7 @@ internal static class Report
         md.AppendLine();
         md.AppendLine(Inv($"- **Machine:** `{run.Machine.Host}`, {run.Machine.Cores} cores ({run.Machine.CpuModel}), {run.Machine.Memory} RAM, {run.Machine.Os}"));
         md.AppendLine(Inv($"- **Runtime:** {run.Machine.DotNet}; CallNotify (src/ at {run.Commit}) built in Release, `ASPNETCORE_ENVIRONMENT=Production`, logging at Warning"));
-        md.AppendLine(Inv($"- **PostgreSQL:** {run.Postgres}, same machine, a fresh database per scenario"));
+        md.AppendLine(Inv($"- **PostgreSQL:** {run.Postgres}, same machine, a database per scenario, its tables seeded before measuring with {BenchDatabase.SeededNotifications:N0} past notifications (each with a delivery and two events) and {BenchDatabase.SeededBindings:N0} bindings of other callees, then ANALYZEd"));
         md.AppendLine(Inv($"- **Load average** (1/5/15 min) before the run: {run.Machine.LoadAverage}; after: {run.LoadAfter}. Other work shared the machine: compare ratios within one run."));
         md.AppendLine(Inv($"- **Parameters:** {run.Options.Concurrency} concurrent requests, {run.Options.WarmupSeconds} s warm-up + {run.Options.DurationSeconds} s measured ({run.Options.SessionsDurationSeconds} s in the sessions scenario), {run.Options.Clients} WebSocket clients / FCM bindings, {run.Options.Sessions} sessions; signed unique webhooks of {run.BodyBytes} bytes; command `{run.Command}`"));
         md.AppendLine();
