@@ -75,16 +75,7 @@ public sealed class FrozenStoreTests
                 async () => (await PostAsync(messageId)).Status, status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(30)));
         }
 
-        using var admin = app.CreateAdminClient();
-        var missing = new List<string>();
-        foreach (var messageId in answeredOk)
-        {
-            using var response = await admin.GetAsync($"/admin/v1/notifications/{messageId}?accountSid={CallNotifyApp.AccountSid}");
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                missing.Add(messageId);
-            }
-        }
+        var missing = await app.MissingFromRecordAsync(answeredOk);
 
         using (Assert.EnterMultipleScope())
         {

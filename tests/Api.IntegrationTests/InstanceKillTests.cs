@@ -55,16 +55,7 @@ public sealed class InstanceKillTests
         await stop.CancelAsync();
         await load;
 
-        using var admin = a.CreateAdminClient();
-        var missing = new List<string>();
-        foreach (var messageId in answered)
-        {
-            using var response = await admin.GetAsync($"/admin/v1/notifications/{messageId}?accountSid={CallNotifyApp.AccountSid}");
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                missing.Add(messageId);
-            }
-        }
+        var missing = await a.MissingFromRecordAsync(answered);
 
         using var toA = a.CreateClient();
         using var after = TwilioRequests.SignedRequest(a.BaseAddress, TwilioRequests.Body(to: "client:" + identity));

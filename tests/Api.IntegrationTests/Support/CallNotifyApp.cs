@@ -78,6 +78,23 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>The message ids among <paramref name="messageIds"/> that the admin API finds no record of.</summary>
+    public async Task<List<string>> MissingFromRecordAsync(IEnumerable<string> messageIds, string accountSid = AccountSid)
+    {
+        using var admin = CreateAdminClient();
+        var missing = new List<string>();
+        foreach (var messageId in messageIds)
+        {
+            using var response = await admin.GetAsync($"/admin/v1/notifications/{messageId}?accountSid={accountSid}");
+            if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            {
+                missing.Add(messageId);
+            }
+        }
+
+        return missing;
+    }
+
     /// <summary>Waits (bounded) until this instance counts at least <paramref name="count"/> live sessions of (account, identity).</summary>
     public async Task WaitForSessionsAsync(string accountSid, string identity, int count)
     {
