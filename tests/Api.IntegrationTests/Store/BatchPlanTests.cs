@@ -11,7 +11,7 @@ using Npgsql;
 namespace CallNotify.Api.IntegrationTests.Store;
 
 /// <summary>
-/// The group commit's statements must not degrade with the batch they carry: PostgreSQL's own plan, executed
+/// The webhook path's batched statements (the group commit's writes and the grouped lookup) must not degrade with the batch they carry: PostgreSQL's own plan, executed
 /// (EXPLAIN ANALYZE) at 1, 16 and 256 writes, may compare each row with a bounded number of others, never with the whole
 /// batch. A nested loop that rescans the batch shows as "Rows Removed by Join Filter" growing with its square.
 /// </summary>
@@ -35,6 +35,17 @@ public sealed class BatchPlanTests
         }
 
         _dataSource = NpgsqlDataSource.Create(_store.ConnectionString);
+
+        // Other callees' rows, so that reading the whole table is not the cheap way to find a batch's few.
+        await using var others = _dataSource.CreateCommand("""
+            INSERT INTO bindings (id, account_sid, "identity", channel, address, address_hash, environment, app_id, status,
+                                  inactive_reason, created_at, updated_at, expires_at, last_delivery_at)
+            SELECT 'BDother' || g, 'AC0123456789abcdef0123456789abcdef', 'other-' || (g % 2000), 'fcm', 'other-token-' || g,
+                   md5('other' || g) || md5('token' || g), 'production', NULL, 'active', NULL, now(), now(), now() + interval '1 day', NULL
+            FROM generate_series(1, 20000) g;
+            ANALYZE bindings;
+            """);
+        await others.ExecuteNonQueryAsync();
     }
 
     [OneTimeTearDown]
@@ -78,6 +89,43 @@ public sealed class BatchPlanTests
         }
     }
 
+    [Test]
+    public async Task TheLookupAndTheDeliveryStampCompareEachRowWithABoundedNumberOfOthers(
+        [Values(1, 16, 256)] int batch, [Values("force_custom_plan", "force_generic_plan")] string planMode)
+    {
+        _planMode = planMode;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using (var seed = _dataSource.CreateCommand($"""
+            INSERT INTO bindings (id, account_sid, "identity", channel, address, address_hash, environment, app_id, status,
+                                  inactive_reason, created_at, updated_at, expires_at, last_delivery_at)
+            SELECT 'BD{run}' || g, 'AC0123456789abcdef0123456789abcdef', '{run}-' || g, 'fcm', '{run}-token-' || g,
+                   md5('{run}' || g) || md5('{run}-' || g), 'production', NULL, 'active', NULL, now(), now(), now() + interval '1 day', NULL
+            FROM generate_series(1, {batch}) g
+            """))
+        {
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        var (bindings, sessions) = PostgresCalleeLookup.Statements(
+            [.. Enumerable.Range(1, batch).Select(i => ("AC0123456789abcdef0123456789abcdef", $"{run}-{i}", Now))]);
+        var lookup = await ExplainAsync(bindings);
+        var presence = await ExplainAsync(sessions);
+        // (A custom plan may rightly read a small table whole to stamp a large batch, so only the join filters are checked.)
+        var stamp = await ExplainAsync(BindingDeliveryStamp.Statement.Build(
+            [.. Enumerable.Range(1, batch).Select(i => (GroupWrite)new BindingDeliveryStamp($"BD{run}{i}", Now))]));
+
+        TestContext.Out.WriteLine($"batch {batch}, {planMode}: join filters discarded {lookup.RemovedByJoinFilter} rows in the binding lookup, {presence.RemovedByJoinFilter} in the session lookup, {stamp.RemovedByJoinFilter} in the stamp");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(lookup.Applied, Is.EqualTo(batch), "every callee's binding found");
+            Assert.That(stamp.Applied, Is.EqualTo(batch), "every stamp applied");
+            Assert.That(lookup.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch));
+            Assert.That(lookup.Examined, Is.LessThanOrEqualTo((4 * batch) + 16), "the lookup reads its callees' bindings, not the table");
+            Assert.That(presence.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch));
+            Assert.That(stamp.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch));
+        }
+    }
+
     private static CallNotification Notification(int clients) =>
         CallNotification.Receive(
             AccountSid.Parse("AC0123456789abcdef0123456789abcdef"), "WB" + Guid.NewGuid().ToString("N"), "CA1", "client:alice", "client:bob",
@@ -85,7 +133,7 @@ public sealed class BatchPlanTests
             [.. Enumerable.Range(0, clients).Select(i => DeliveryTarget.ForSession("WS" + i))]);
 
     /// <summary>Runs the statement under EXPLAIN ANALYZE (so it is applied) and sums what its join filters discarded.</summary>
-    private async Task<(long RemovedByJoinFilter, long Applied)> ExplainAsync(NpgsqlBatchCommand statement)
+    private async Task<(long RemovedByJoinFilter, long Applied, long Examined)> ExplainAsync(NpgsqlBatchCommand statement)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using (var mode = new NpgsqlCommand($"SET plan_cache_mode = {_planMode}", connection))
@@ -100,7 +148,9 @@ public sealed class BatchPlanTests
         }
 
         // EXPLAIN EXECUTE takes no bound parameters: the arrays go in as array literals, typed by the PREPARE.
-        var arguments = string.Join(", ", statement.Parameters.Select(p => ArrayLiteral(p.Value!)));
+        var arguments = string.Join(", ", statement.Parameters.Select(p => p.Value is IFormattable scalar and not DateTimeOffset
+            ? scalar.ToString(null, System.Globalization.CultureInfo.InvariantCulture)
+            : ArrayLiteral(p.Value!)));
         await using var command = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE measured({arguments})", connection);
 
         var json = (string)(await command.ExecuteScalarAsync())!;
@@ -110,7 +160,7 @@ public sealed class BatchPlanTests
         }
 
         var plan = JsonDocument.Parse(json).RootElement[0].GetProperty("Plan");
-        return (Sum(plan, "Rows Removed by Join Filter"), plan.GetProperty("Actual Rows").GetInt64());
+        return (Sum(plan, "Rows Removed by Join Filter"), plan.GetProperty("Actual Rows").GetInt64(), Examined(plan, "bindings"));
     }
 
     private static string ArrayLiteral(object array)
@@ -130,6 +180,25 @@ public sealed class BatchPlanTests
 
         var elements = ((System.Collections.IEnumerable)array).Cast<object?>().Select(Element);
         return "'{" + string.Join(",", elements).Replace("'", "''", StringComparison.Ordinal) + "}'";
+    }
+
+    /// <summary>Rows of <paramref name="table"/> its scans returned or filtered out, over all their loops.</summary>
+    private static long Examined(JsonElement node, string table)
+    {
+        long Field(string name) => node.TryGetProperty(name, out var value) ? value.GetInt64() : 0;
+        var total = node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == table
+            && node.GetProperty("Node Type").GetString()!.Contains("Scan", StringComparison.Ordinal)
+            ? (Field("Actual Rows") + Field("Rows Removed by Filter") + Field("Rows Removed by Index Recheck")) * Math.Max(1, Field("Actual Loops"))
+            : 0;
+        if (node.TryGetProperty("Plans", out var children))
+        {
+            foreach (var child in children.EnumerateArray())
+            {
+                total += Examined(child, table);
+            }
+        }
+
+        return total;
     }
 
     private static long Sum(JsonElement node, string field)

@@ -22,21 +22,27 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
     /// <summary>Round trips in flight at once: one reads while the next batch fills.</summary>
     internal const int Readers = 2;
 
+    // Each callee's rows are read by a lateral index scan of its own, so the statement costs the same whatever plan
+    // PostgreSQL keeps for it: a generic plan of a plain join does not know the arrays' sizes and may hash-join a
+    // sequential scan of the whole table instead (BatchPlanTests).
     private const string BindingsSql = """
         SELECT k.position, b.id, b.account_sid, b."identity", b.channel, b.address, b.environment, b.app_id, b.status,
                b.inactive_reason, b.created_at, b.updated_at, b.expires_at, b.last_delivery_at
         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(account_sid, "identity", now, position)
-        JOIN bindings b ON b.account_sid = k.account_sid AND b."identity" = k."identity"
-        WHERE b.status = 'active' AND b.expires_at > k.now
+        CROSS JOIN LATERAL (
+            SELECT * FROM bindings
+            WHERE bindings.account_sid = k.account_sid AND bindings."identity" = k."identity"
+              AND bindings.status = 'active' AND bindings.expires_at > k.now) AS b
         ORDER BY k.position, b.id
         """;
 
     private const string SessionsSql = """
         SELECT k.position, s.id, s.instance_id, s.account_sid, s."identity", s.connected_at
         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(account_sid, "identity", position)
-        JOIN live_sessions s ON s.account_sid = k.account_sid AND s."identity" = k."identity"
-        JOIN instances i ON i.id = s.instance_id
-        WHERE i.heartbeat_at > now() - make_interval(secs => $1)
+        CROSS JOIN LATERAL (
+            SELECT live_sessions.* FROM live_sessions JOIN instances i ON i.id = live_sessions.instance_id
+            WHERE live_sessions.account_sid = k.account_sid AND live_sessions."identity" = k."identity"
+              AND i.heartbeat_at > now() - make_interval(secs => $1)) AS s
         ORDER BY k.position, s.id
         """;
 
@@ -99,14 +105,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
     private async Task ReadAsync(List<PendingLookup> lookups)
     {
         await using var batch = _dataSource.CreateBatch();
-        var bindings = new NpgsqlBatchCommand(BindingsSql);
-        bindings.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.AccountSid)]));
-        bindings.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.Identity)]));
-        bindings.Parameters.Add(PgParameters.TimeArray([.. lookups.Select(l => (DateTimeOffset?)l.Now)]));
-        var sessions = new NpgsqlBatchCommand(SessionsSql);
-        sessions.Parameters.Add(new NpgsqlParameter<double> { TypedValue = PresenceTimings.Freshness.TotalSeconds });
-        sessions.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.AccountSid)]));
-        sessions.Parameters.Add(PgParameters.TextArray([.. lookups.Select(l => l.Identity)]));
+        var (bindings, sessions) = Statements([.. lookups.Select(l => (l.AccountSid, l.Identity, l.Now))]);
         batch.BatchCommands.Add(bindings);
         batch.BatchCommands.Add(sessions);
 
@@ -121,6 +120,21 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         {
             lookups[PositionOf(reader)].Sessions.Add(PostgresPresence.ReadSession(reader, 1));
         }
+    }
+
+    /// <summary>The round trip's two statements for these callees, in their order.</summary>
+    internal static (NpgsqlBatchCommand Bindings, NpgsqlBatchCommand Sessions) Statements(
+        IReadOnlyList<(string AccountSid, string Identity, DateTimeOffset Now)> callees)
+    {
+        var bindings = new NpgsqlBatchCommand(BindingsSql);
+        bindings.Parameters.Add(PgParameters.TextArray([.. callees.Select(c => c.AccountSid)]));
+        bindings.Parameters.Add(PgParameters.TextArray([.. callees.Select(c => c.Identity)]));
+        bindings.Parameters.Add(PgParameters.TimeArray([.. callees.Select(c => (DateTimeOffset?)c.Now)]));
+        var sessions = new NpgsqlBatchCommand(SessionsSql);
+        sessions.Parameters.Add(new NpgsqlParameter<double> { TypedValue = PresenceTimings.Freshness.TotalSeconds });
+        sessions.Parameters.Add(PgParameters.TextArray([.. callees.Select(c => c.AccountSid)]));
+        sessions.Parameters.Add(PgParameters.TextArray([.. callees.Select(c => c.Identity)]));
+        return (bindings, sessions);
     }
 
     private static int PositionOf(NpgsqlDataReader reader) => checked((int)reader.GetInt64(0)) - 1;
