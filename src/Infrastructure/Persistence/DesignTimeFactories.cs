@@ -25,14 +25,15 @@ public static class ProviderOptions
 {
     public static DbContextOptionsBuilder UseCallNotifyPostgres(this DbContextOptionsBuilder builder, string connectionString)
     {
-        builder.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+        // A notification's deliveries and their events load in one query: a handful of rows, not a cartesian explosion.
+        builder.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history").UseQuerySplittingBehavior(QuerySplittingBehavior.SingleQuery))
             .UseSnakeCaseNamingConvention();
         return builder;
     }
 
     public static DbContextOptionsBuilder UseCallNotifySqlite(this DbContextOptionsBuilder builder, string connectionString)
     {
-        builder.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+        builder.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history").UseQuerySplittingBehavior(QuerySplittingBehavior.SingleQuery))
             .UseSnakeCaseNamingConvention();
         return builder;
     }
