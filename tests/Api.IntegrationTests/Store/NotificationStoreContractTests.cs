@@ -1,0 +1,168 @@
+using System.Text;
+using CallNotify.Api.IntegrationTests.Support;
+using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallNotify.Api.IntegrationTests.Store;
+
+/// <summary>
+/// One contract for the notification store, run against both stores as the service wires them (plain Npgsql with group
+/// commit on PostgreSQL, EF Core on SQLite), so they cannot drift: what one records, reads back, orders, refuses or
+/// purges, the other does too.
+/// </summary>
+[TestFixture(StoreKind.Postgres)]
+[TestFixture(StoreKind.Sqlite)]
+public sealed class NotificationStoreContractTests(StoreKind kind)
+{
+    private static readonly AccountSid Account = AccountSid.Parse(CallNotifyApp.AccountSid);
+
+    private TestStore _store = null!;
+    private CallNotifyApp _app = null!;
+    private INotificationRepository _notifications = null!;
+    private DateTimeOffset _now;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _store = await TestStore.CreateAsync(kind);
+        _app = new CallNotifyApp(_store);
+        _ = _app.BaseAddress;
+        _notifications = _app.Services.GetRequiredService<INotificationRepository>();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _app.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    [SetUp]
+    public void SetUp() =>
+        // Whole milliseconds: both stores keep at least that (PostgreSQL microseconds, SQLite ticks).
+        _now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    private CallNotification New(int clients = 2, string from = "client:alice") =>
+        CallNotification.Receive(
+            Account, "WB" + Guid.NewGuid().ToString("N"), "CA" + Guid.NewGuid().ToString("N"), from, "client:bob", ClientIdentity.Parse("bob"),
+            "twilio.voice.call", Encoding.UTF8.GetBytes("{\"twi_to\":\"client:bob\"}"), _now, TimeSpan.FromSeconds(30),
+            [.. Enumerable.Range(0, clients).Select(i => DeliveryTarget.ForSession("WS" + Guid.NewGuid().ToString("N")[..8] + i))]);
+
+    private async Task<CallNotification> ReadAsync(CallNotification notification) =>
+        await _notifications.FindAsync(Account, notification.TwiMessageId, CancellationToken.None)
+        ?? throw new AssertionException($"{notification.TwiMessageId} is not on record.");
+
+    private static string History(Delivery d) => string.Join(", ", d.Events.Select(e => $"{e.Kind.ToWire()}:{e.Detail}"));
+
+    [Test]
+    public async Task ANotificationReadsBackAsRecordedAndItsMessageIdIsTakenOnce()
+    {
+        var notification = New(from: "client:" + new string('a', 248) + "\U0001F600");
+
+        var other = New();
+        var sameMessage = CallNotification.Restore(
+            other.Id, other.AccountSid, notification.TwiMessageId, other.CallSid, other.From, other.To, other.Identity, other.MessageType,
+            other.RawBody, other.ReceivedAt, other.ExpiresAt, other.Outcome, other.Version, other.Deliveries);
+
+        var first = await _notifications.TryAddAsync(notification, CancellationToken.None);
+        var again = await _notifications.TryAddAsync(sameMessage, CancellationToken.None);
+        var read = await ReadAsync(notification);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.True);
+            Assert.That(again, Is.False, "(account, twi_message_id) is recorded once");
+            Assert.That(read.Id, Is.EqualTo(notification.Id));
+            Assert.That(read.From, Is.EqualTo(notification.From), "text is kept exactly, emoji and all");
+            Assert.That(read.RawBody, Is.EqualTo(notification.RawBody));
+            Assert.That(read.ReceivedAt, Is.EqualTo(notification.ReceivedAt));
+            Assert.That(read.Outcome, Is.EqualTo(NotificationOutcome.Pending));
+            Assert.That(read.Deliveries.Select(d => d.Id), Is.EquivalentTo(notification.Deliveries.Select(d => d.Id)));
+            Assert.That(read.Deliveries.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Pending));
+            Assert.That(read.Deliveries.SelectMany(d => d.Events), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task ResultsAndAcksAppendToTheirOwnDeliverysHistoryInOrder()
+    {
+        var notification = New();
+        await _notifications.TryAddAsync(notification, CancellationToken.None);
+        var (first, second) = (notification.Deliveries[0], notification.Deliveries[1]);
+
+        await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(first.Id, DeliveryResult.Retry("busy"), _now.AddMilliseconds(1), _now.AddMilliseconds(50)), CancellationToken.None);
+        await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(first.Id, DeliveryResult.Accepted(), _now.AddMilliseconds(60)), CancellationToken.None);
+        await _notifications.UpdateAsync(notification.Id, n => n.Acknowledge(first.SessionId!, _now.AddMilliseconds(70)), CancellationToken.None);
+        await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(second.Id, DeliveryResult.ClientGone(DeliveryErrors.SessionClosed), _now.AddMilliseconds(80)), CancellationToken.None);
+        var read = await ReadAsync(notification);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read.Outcome, Is.EqualTo(NotificationOutcome.Delivered));
+            Assert.That(History(read.GetDelivery(first.Id)), Is.EqualTo("retry:busy, accepted:, acknowledged:"));
+            Assert.That(History(read.GetDelivery(second.Id)), Is.EqualTo("client-gone:session-closed"));
+            Assert.That(read.GetDelivery(first.Id).Events.Select(e => e.At), Is.Ordered);
+            Assert.That(read.GetDelivery(first.Id).AcknowledgedAt, Is.EqualTo(_now.AddMilliseconds(70)));
+            Assert.That(read.GetDelivery(second.Id).ClientGone, Is.True);
+        }
+    }
+
+    [Test]
+    public async Task ConcurrentChangesToOneNotificationAreAllKept()
+    {
+        var notification = New(clients: 8);
+        await _notifications.TryAddAsync(notification, CancellationToken.None);
+
+        await Task.WhenAll(notification.Deliveries.Select(d => Task.Run(() =>
+            _notifications.UpdateAsync(notification.Id, n => n.RecordResult(d.Id, DeliveryResult.Accepted(), _now.AddMilliseconds(5)), CancellationToken.None))));
+        var read = await ReadAsync(notification);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read.Deliveries.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Accepted), "no change is lost to another");
+            Assert.That(read.Deliveries.Select(History), Is.All.EqualTo("accepted:"), "each history holds its one event");
+        }
+    }
+
+    [Test]
+    public async Task AChangeThatChangesNothingWritesNothingAndAnUnknownNotificationIsNull()
+    {
+        var notification = New();
+        await _notifications.TryAddAsync(notification, CancellationToken.None);
+
+        var unchanged = await _notifications.UpdateAsync(notification.Id, _ => false, CancellationToken.None);
+        var unknown = await _notifications.UpdateAsync("NT" + Guid.NewGuid().ToString("N"), _ => true, CancellationToken.None);
+        var byMessage = await _notifications.UpdateAsync(Account, "WB-unknown", _ => true, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(unchanged?.Version, Is.EqualTo(notification.Version));
+            Assert.That((await ReadAsync(notification)).Version, Is.EqualTo(notification.Version));
+            Assert.That(unknown, Is.Null);
+            Assert.That(byMessage, Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task OverdueWorkIsFoundUntilItIsFinalAndPurgingTakesTheHistoryWithIt()
+    {
+        var notification = New(clients: 1);
+        await _notifications.TryAddAsync(notification, CancellationToken.None);
+        var delivery = notification.Deliveries.Single();
+
+        var overdue = await _notifications.FindStalledAsync(_now.AddSeconds(1), 1000, CancellationToken.None);
+        await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(delivery.Id, DeliveryResult.Accepted(), _now.AddMilliseconds(5)), CancellationToken.None);
+        var afterwards = await _notifications.FindStalledAsync(_now.AddSeconds(1), 1000, CancellationToken.None);
+        var purged = await _notifications.PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(overdue, Does.Contain(new StalledDelivery(notification.Id, delivery.Id)));
+            Assert.That(afterwards, Does.Not.Contain(new StalledDelivery(notification.Id, delivery.Id)));
+            Assert.That(purged, Is.GreaterThanOrEqualTo(1));
+            Assert.That(await _notifications.FindAsync(Account, notification.TwiMessageId, CancellationToken.None), Is.Null);
+        }
+    }
+}
