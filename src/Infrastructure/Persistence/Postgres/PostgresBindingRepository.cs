@@ -8,62 +8,24 @@ using Npgsql;
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
 /// <summary>
-/// The binding store on PostgreSQL: the webhook's lookup is one plain Npgsql query and the last-delivery stamp rides the
-/// group commit; registrations, admin reads and the sweeper's work are the EF Core repository's.
+/// The binding store on PostgreSQL: the last-delivery stamp rides the group commit; registrations, admin reads and the
+/// sweeper's work are the EF Core repository's. The webhook's lookup is <see cref="PostgresCalleeLookup"/>'s, which reads
+/// its rows with <see cref="ReadBinding"/>.
 /// </summary>
 internal sealed class PostgresBindingRepository(
-    NpgsqlDataSource dataSource,
     GroupCommit groupCommit,
     BindingRepository entityFramework) : IBindingRepository
 {
-    private const string FindActiveSql = """
-        SELECT id, account_sid, "identity", channel, address, environment, app_id, status, inactive_reason,
-               created_at, updated_at, expires_at, last_delivery_at
-        FROM bindings
-        WHERE account_sid = $1 AND "identity" = $2 AND status = 'active' AND expires_at > $3
-        ORDER BY id
-        """;
-
     public Task<Binding?> GetAsync(string id, CancellationToken cancellationToken) =>
         entityFramework.GetAsync(id, cancellationToken);
 
     public Task<Binding?> FindByAddressAsync(ChannelKind channel, string address, CancellationToken cancellationToken) =>
         entityFramework.FindByAddressAsync(channel, address, cancellationToken);
 
-    public async Task<IReadOnlyList<Binding>> FindActiveAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(FindActiveSql);
-        AddFindActiveParameters(command.Parameters, accountSid, identity, now);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await ReadBindingsAsync(reader, cancellationToken);
-    }
+    public Task<IReadOnlyList<Binding>> FindActiveAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
+        entityFramework.FindActiveAsync(accountSid, identity, now, cancellationToken);
 
-    private static void AddFindActiveParameters(NpgsqlParameterCollection parameters, AccountSid accountSid, ClientIdentity identity, DateTimeOffset now)
-    {
-        parameters.Add(PgParameters.Text(accountSid.Value));
-        parameters.Add(PgParameters.Text(identity.Value));
-        parameters.Add(PgParameters.Time(now));
-    }
-
-    /// <summary>The rows of <see cref="FindActiveSql"/> from the reader's current result.</summary>
-    private static async Task<IReadOnlyList<Binding>> ReadBindingsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
-    {
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return [];
-        }
-
-        var bindings = new List<Binding>(1);
-        do
-        {
-            bindings.Add(ReadBinding(reader, 0));
-        }
-        while (await reader.ReadAsync(cancellationToken));
-
-        return bindings;
-    }
-
-    /// <summary>A binding from the reader's current row, its columns in <see cref="FindActiveSql"/>'s order from <paramref name="first"/>.</summary>
+    /// <summary>A binding from the reader's current row, its columns from <paramref name="first"/> in the table's order (id, account_sid, identity, channel, address, environment, app_id, status, inactive_reason, created_at, updated_at, expires_at, last_delivery_at).</summary>
     internal static Binding ReadBinding(NpgsqlDataReader reader, int first) => Binding.Restore(
         reader.GetString(first),
         reader.GetString(first + 1),

@@ -41,8 +41,10 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(account_sid, "identity", position)
         CROSS JOIN LATERAL (
             SELECT live_sessions.* FROM live_sessions JOIN instances i ON i.id = live_sessions.instance_id
-            WHERE live_sessions.account_sid = k.account_sid AND live_sessions."identity" = k."identity"
-              AND i.heartbeat_at > now() - make_interval(secs => $1)) AS s
+            WHERE live_sessions.account_sid = k.account_sid AND live_sessions."identity" = k."identity" AND
+        """ + " " + PostgresPresence.FreshHeartbeat + """
+
+        ) AS s
         ORDER BY k.position, s.id
         """;
 

@@ -26,11 +26,14 @@ internal static class PresenceTimings
 /// </summary>
 public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstance instance) : ILiveSessionRegistry, ISessionPresence
 {
+    /// <summary>The one rule of a fresh session, on its instance <c>i</c>: a heartbeat younger than $1 seconds.</summary>
+    internal const string FreshHeartbeat = "i.heartbeat_at > now() - make_interval(secs => $1)";
+
     /// <summary>Sessions on instances whose heartbeat is younger than $1 seconds.</summary>
     private const string FreshSessions = """
         FROM live_sessions s JOIN instances i ON i.id = s.instance_id
-        WHERE i.heartbeat_at > now() - make_interval(secs => $1)
-        """;
+        WHERE
+        """ + " " + FreshHeartbeat;
 
     /// <summary>The live sessions of ($2 account, $3 identity) on instances with a fresh heartbeat.</summary>
     private const string FindSql =
