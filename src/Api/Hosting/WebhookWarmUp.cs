@@ -49,7 +49,7 @@ public sealed class WebhookWarmUp(
             var result = await sender.Send(Command(accountSid, authToken, twilio.Value.WebhookUrl), budget.Token);
             if (result.Verdict == WebhookVerdict.NoActiveClients)
             {
-                // Said at Information because a slow first run also trips the mediator's slow-command warning.
+                // Information: the first run is slow by nature (it compiles the path); the mediator does not judge it either.
                 logger.LogInformation(
                     "Warmed up the webhook path in {ElapsedMilliseconds} ms (a signed webhook for nobody: nothing written, nothing sent, not counted)",
                     (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
