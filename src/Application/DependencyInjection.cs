@@ -27,6 +27,7 @@ public static class DependencyInjection
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<NotificationDispatcher>();
+        services.AddSingleton<DeliveryRunner>();
         services.AddSingleton<Common.Telemetry.CallNotifyMetrics>();
         return services;
     }

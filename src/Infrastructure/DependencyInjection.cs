@@ -44,6 +44,9 @@ public static class DependencyInjection
         services.AddSingleton<WebSocketSessionHost>();
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
+        services.AddSingleton<Dispatch.BoundedDeliveryJobs>();
+        services.AddSingleton<IDeliveryJobs>(sp => sp.GetRequiredService<Dispatch.BoundedDeliveryJobs>());
+        services.AddHostedService<Dispatch.DeliveryWorker>();
         services.AddFcmChannel(configuration);
         services.AddApnsChannels(configuration);
 

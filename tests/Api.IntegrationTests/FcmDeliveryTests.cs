@@ -78,7 +78,10 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
             }
         }
 
-        var delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
+        // 200 is answered at the accepted send; the result's record follows (ADR 0019).
+        var delivery = await Eventually.Until(
+            async () => (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0],
+            d => d.GetProperty("status").GetString() != "pending");
         var reread = await Eventually.Until(
             async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
             b => b.GetProperty("lastDeliveryAt").ValueKind == JsonValueKind.String);

@@ -41,7 +41,11 @@ public sealed class MultiInstanceTests
 
         using var response = await PostWebhookAsync(a, body);
         var frame = await ReceiveFrameAsync(client, FrameWait);
-        var delivery = (await GetNotificationAsync(a, messageId)).GetProperty("deliveries")[0];
+
+        // 200 is answered at the accepted send; the result's record follows (ADR 0019).
+        var delivery = await Eventually.Until(
+            async () => (await GetNotificationAsync(a, messageId)).GetProperty("deliveries")[0],
+            d => d.GetProperty("status").GetString() != "pending");
 
         using (Assert.EnterMultipleScope())
         {

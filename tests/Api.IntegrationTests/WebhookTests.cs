@@ -29,7 +29,9 @@ public sealed class WebhookTests(StoreKind store) : ApiFixture(store)
             Assert.That(frame, Is.EqualTo(Encoding.UTF8.GetBytes(body)));
         }
 
-        var notification = await GetNotificationAsync(messageId);
+        // 200 is answered at the accepted send; the result's record follows (ADR 0019).
+        var notification = await Eventually.Until(
+            () => GetNotificationAsync(messageId), n => n.GetProperty("outcome").GetString() != "pending");
         var delivery = notification.GetProperty("deliveries")[0];
         using (Assert.EnterMultipleScope())
         {

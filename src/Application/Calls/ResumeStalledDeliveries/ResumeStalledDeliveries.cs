@@ -22,7 +22,7 @@ public sealed class ResumeStalledDeliveriesHandler(
 {
     /// <summary>
     /// How overdue an attempt must be before another instance takes it: longer than any one attempt lasts
-    /// (<see cref="NotificationDispatcher.AttemptTimeout"/>) plus the write of its result.
+    /// (<see cref="DeliveryRunner.AttemptTimeout"/>) plus the write of its result.
     /// </summary>
     public static readonly TimeSpan TakeoverAfter = TimeSpan.FromSeconds(20);
 

@@ -27,7 +27,7 @@ public class NotificationDispatcherTests
     private InMemoryBindingRepository _bindings = null!;
     private InMemoryNotificationRepository _notifications = null!;
     private FakeTimeProvider _time = null!;
-    private NotificationDispatcher? _dispatcher;
+    private InlineDeliveryJobs? _jobs;
 
     [SetUp]
     public void SetUp()
@@ -40,8 +40,8 @@ public class NotificationDispatcherTests
     [TearDown]
     public void TearDown()
     {
-        _dispatcher?.Dispose();
-        _dispatcher = null;
+        _jobs?.Dispose();
+        _jobs = null;
     }
 
     private NotificationDispatcher Dispatcher(int inviteTtlSeconds, int responseDeadlineMilliseconds, params INotificationChannel[] channels)
@@ -51,8 +51,9 @@ public class NotificationDispatcherTests
             InviteTtlSeconds = inviteTtlSeconds,
             ResponseDeadlineMilliseconds = responseDeadlineMilliseconds,
         });
-        _dispatcher = new NotificationDispatcher(channels, _notifications, _bindings, options, _time, NullLogger<NotificationDispatcher>.Instance);
-        return _dispatcher;
+        var runner = new DeliveryRunner(channels, _notifications, _bindings, _time, NullLogger<DeliveryRunner>.Instance);
+        _jobs = new InlineDeliveryJobs(runner);
+        return new NotificationDispatcher(_jobs, options, _time, NullLogger<NotificationDispatcher>.Instance);
     }
 
     /// <summary>Records a notification for one FCM binding and starts dispatching it.</summary>
@@ -147,13 +148,13 @@ public class NotificationDispatcherTests
         var (_, _, dispatch) = await StartAsync(Dispatcher(60, 30_000, hanging), 60);
         Assert.That(await Eventually.TrueAsync(() => hanging.Calls >= 1, Bound), Is.True);
 
-        _time.Advance(NotificationDispatcher.AttemptTimeout);
+        _time.Advance(DeliveryRunner.AttemptTimeout);
         var delivery = await Eventually.ValueAsync(RecordedDeliveryAsync, d => d.Attempts == 1);
         var cancelled = await Eventually.TrueAsync(() => hanging.Cancelled, Bound);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(NotificationDispatcher.AttemptTimeout, Is.LessThan(CallNotify.Application.Calls.ResumeStalledDeliveries.ResumeStalledDeliveriesHandler.TakeoverAfter - TimeSpan.FromSeconds(5)));
+            Assert.That(DeliveryRunner.AttemptTimeout, Is.LessThan(CallNotify.Application.Calls.ResumeStalledDeliveries.ResumeStalledDeliveriesHandler.TakeoverAfter - TimeSpan.FromSeconds(5)));
             Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Pending));
             Assert.That(delivery.LastError, Is.EqualTo(DeliveryErrors.AttemptTimeout));
             Assert.That(cancelled, Is.True, "the channel is told to stop");
@@ -305,7 +306,7 @@ public class NotificationDispatcherTests
     }
 
     [Test]
-    public async Task StopsRetryingWhenDisposed()
+    public async Task StopsRetryingWhenTheWorkerStops()
     {
         var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm, _time).AlwaysAnswer(DeliveryResult.Retry("fcm-503"));
         var dispatcher = Dispatcher(30, 500, fcm);
@@ -313,8 +314,8 @@ public class NotificationDispatcherTests
         Assert.That(await fcm.WaitForCallsAsync(1, Bound), Is.True);
         await AdvanceUntilDoneAsync(dispatch, () => true);
 
-        dispatcher.Dispose();
-        _dispatcher = null;
+        _jobs!.Dispose();
+        _jobs = null;
         var calls = fcm.Calls.Count;
         for (var i = 0; i < 20; i++)
         {
@@ -362,19 +363,26 @@ public class NotificationDispatcherTests
     }
 
     [Test]
-    public void DisposingTwiceIsHarmless()
+    public async Task AnswersPendingAtOnceWhenTheQueueRefusesEveryDelivery()
     {
-        var dispatcher = Dispatcher(30, 500);
-        _dispatcher = null;
-        dispatcher.Dispose();
+        var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm, _time).AlwaysAnswer(DeliveryResult.Accepted());
+        var dispatcher = Dispatcher(30, 10_000, fcm);
+        _jobs!.Refuse = true;
 
-        Assert.That(dispatcher.Dispose, Throws.Nothing);
+        var (_, _, dispatch) = await StartAsync(dispatcher, 30);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await dispatch.WaitAsync(Bound), Is.EqualTo(NotificationOutcome.Pending), "no deadline wait: nothing will decide it");
+            Assert.That(fcm.Calls, Is.Empty);
+            Assert.That((await RecordedDeliveryAsync()).Status, Is.EqualTo(DeliveryStatus.Pending), "it stays on record for a takeover");
+        }
     }
 
     [Test]
     public void FirstBackoffIsBetween100And200Milliseconds()
     {
-        var delays = Enumerable.Range(0, 1000).Select(_ => NotificationDispatcher.Backoff(1, null)).ToList();
+        var delays = Enumerable.Range(0, 1000).Select(_ => RetrySchedule.Backoff(1, null)).ToList();
 
         using (Assert.EnterMultipleScope())
         {
@@ -391,7 +399,7 @@ public class NotificationDispatcherTests
     [TestCase(int.MaxValue, 2500, 5000)]
     public void BackoffDoublesUpToTheFiveSecondCap(int attempt, int minMilliseconds, int maxMilliseconds)
     {
-        var delays = Enumerable.Range(0, 1000).Select(_ => NotificationDispatcher.Backoff(attempt, null));
+        var delays = Enumerable.Range(0, 1000).Select(_ => RetrySchedule.Backoff(attempt, null));
 
         Assert.That(delays, Is.All.InRange(TimeSpan.FromMilliseconds(minMilliseconds), TimeSpan.FromMilliseconds(maxMilliseconds)));
     }
@@ -399,7 +407,7 @@ public class NotificationDispatcherTests
     [Test]
     public void BackoffNeverExceedsFiveSecondsWhenTheProviderAsksNothing()
     {
-        var delays = Enumerable.Range(1, 100).SelectMany(attempt => Enumerable.Range(0, 50).Select(_ => NotificationDispatcher.Backoff(attempt, null)));
+        var delays = Enumerable.Range(1, 100).SelectMany(attempt => Enumerable.Range(0, 50).Select(_ => RetrySchedule.Backoff(attempt, null)));
 
         Assert.That(delays, Is.All.LessThanOrEqualTo(TimeSpan.FromSeconds(5)));
     }
@@ -412,13 +420,13 @@ public class NotificationDispatcherTests
     {
         var asked = TimeSpan.FromMilliseconds(retryAfterMilliseconds);
 
-        Assert.That(NotificationDispatcher.Backoff(attempt, asked), Is.EqualTo(asked));
+        Assert.That(RetrySchedule.Backoff(attempt, asked), Is.EqualTo(asked));
     }
 
     [Test]
     public void BackoffIgnoresASmallerRetryAfter()
     {
-        var delays = Enumerable.Range(0, 200).Select(_ => NotificationDispatcher.Backoff(3, TimeSpan.FromMilliseconds(1)));
+        var delays = Enumerable.Range(0, 200).Select(_ => RetrySchedule.Backoff(3, TimeSpan.FromMilliseconds(1)));
 
         Assert.That(delays, Is.All.InRange(TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800)));
     }

@@ -25,7 +25,7 @@ public class ReceiveCallNotificationHandlerTests
     private FakeLiveSessionRegistry _sessions = null!;
     private FakeWebhookSignatureVerifier _signatures = null!;
     private FakeTimeProvider _time = null!;
-    private NotificationDispatcher? _dispatcher;
+    private InlineDeliveryJobs? _jobs;
 
     [SetUp]
     public void SetUp()
@@ -45,8 +45,8 @@ public class ReceiveCallNotificationHandlerTests
     [TearDown]
     public void TearDown()
     {
-        _dispatcher?.Dispose();
-        _dispatcher = null;
+        _jobs?.Dispose();
+        _jobs = null;
     }
 
     private ReceiveCallNotificationHandler Handler(params INotificationChannel[] channels) =>
@@ -59,9 +59,10 @@ public class ReceiveCallNotificationHandlerTests
         TimeProvider time, DispatchOptions dispatch, ICalleeLookup callees, INotificationRepository notifications, params INotificationChannel[] channels)
     {
         var options = Options.Create(dispatch);
-        _dispatcher = new NotificationDispatcher(channels, notifications, _bindings, options, time, NullLogger<NotificationDispatcher>.Instance);
+        _jobs = new InlineDeliveryJobs(new DeliveryRunner(channels, notifications, _bindings, time, NullLogger<DeliveryRunner>.Instance));
+        var dispatcher = new NotificationDispatcher(_jobs, options, time, NullLogger<NotificationDispatcher>.Instance);
         return new ReceiveCallNotificationHandler(
-            _signatures, callees, notifications, _dispatcher, options, Options.Create(new StoreBudgetOptions { WebhookBudgetMilliseconds = 4000 }), time);
+            _signatures, callees, notifications, dispatcher, options, Options.Create(new StoreBudgetOptions { WebhookBudgetMilliseconds = 4000 }), time);
     }
 
     private static Task<WebhookResult> PostAsync(ReceiveCallNotificationHandler handler, byte[] body) =>

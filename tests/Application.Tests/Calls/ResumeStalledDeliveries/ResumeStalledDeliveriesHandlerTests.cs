@@ -20,6 +20,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
     private InMemoryBindingRepository _bindings = null!;
     private InMemoryNotificationRepository _notifications = null!;
     private ScriptedNotificationChannel _fcm = null!;
+    private InlineDeliveryJobs _jobs = null!;
     private NotificationDispatcher _dispatcher = null!;
 
     [SetUp]
@@ -29,12 +30,13 @@ public sealed class ResumeStalledDeliveriesHandlerTests
         _bindings = new InMemoryBindingRepository();
         _notifications = new InMemoryNotificationRepository();
         _fcm = new ScriptedNotificationChannel(ChannelKind.Fcm).AlwaysAnswer(DeliveryResult.Accepted());
+        _jobs = new InlineDeliveryJobs(new DeliveryRunner([_fcm], _notifications, _bindings, _time, NullLogger<DeliveryRunner>.Instance));
         _dispatcher = new NotificationDispatcher(
-            [_fcm], _notifications, _bindings, Options.Create(new DispatchOptions { InviteTtlSeconds = 30 }), _time, NullLogger<NotificationDispatcher>.Instance);
+            _jobs, Options.Create(new DispatchOptions { InviteTtlSeconds = 30 }), _time, NullLogger<NotificationDispatcher>.Instance);
     }
 
     [TearDown]
-    public void TearDown() => _dispatcher.Dispose();
+    public void TearDown() => _jobs.Dispose();
 
     [Test]
     public async Task TakesOverAnOverdueDeliveryAndSendsIt()
