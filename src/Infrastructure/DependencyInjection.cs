@@ -44,9 +44,9 @@ public static class DependencyInjection
         services.AddSingleton<WebSocketSessionHost>();
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
-        services.AddSingleton<Dispatch.BoundedDeliveryJobs>();
-        services.AddSingleton<IDeliveryJobs>(sp => sp.GetRequiredService<Dispatch.BoundedDeliveryJobs>());
-        services.AddHostedService<Dispatch.DeliveryWorker>();
+        services.AddSingleton<Dispatch.DeliveryWorker>();
+        services.AddSingleton<IDeliveryJobs>(sp => sp.GetRequiredService<Dispatch.DeliveryWorker>());
+        services.AddHostedService(sp => sp.GetRequiredService<Dispatch.DeliveryWorker>());
         services.AddFcmChannel(configuration);
         services.AddApnsChannels(configuration);
 
