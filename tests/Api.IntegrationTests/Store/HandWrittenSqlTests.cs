@@ -37,7 +37,7 @@ public sealed partial class HandWrittenSqlTests
 
     [Test]
     public void EveryStatementIsFound() =>
-        Assert.That(Statements().Count(), Is.GreaterThanOrEqualTo(12), "the SQL constants of the store, presence and migrations");
+        Assert.That(Statements().Count(), Is.GreaterThanOrEqualTo(22), "the SQL constants of the store, presence, relay and migrations");
 
     [TestCaseSource(nameof(Statements))]
     public async Task PostgreSqlPreparesItAgainstTheModelsSchema(string sql) =>

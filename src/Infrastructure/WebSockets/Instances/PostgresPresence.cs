@@ -78,7 +78,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     /// <summary>The instance holding <paramref name="sessionId"/>, or null when no live instance does.</summary>
     public async Task<string?> LocateAsync(string sessionId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT s.instance_id " + FreshSessions + " AND s.id = $2");
+        await using var command = dataSource.CreateCommand(InstanceOfSql);
         command.Parameters.Add(new NpgsqlParameter { Value = PresenceTimings.Freshness.TotalSeconds });
         command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
         return await command.ExecuteScalarAsync(cancellationToken) as string;
@@ -93,7 +93,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
 
     public async Task UnregisterAsync(WebSocketSession session, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("DELETE FROM live_sessions WHERE id = @id");
+        await using var command = dataSource.CreateCommand(DeleteSessionSql);
         command.Parameters.AddWithValue("id", session.Id);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -101,11 +101,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     /// <summary>Writes this instance's heartbeat. True when its row had to be created (first beat, or purged meanwhile).</summary>
     internal async Task<bool> BeatAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO instances (id, heartbeat_at) VALUES (@id, now())
-            ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
-            RETURNING (xmax = 0)
-            """);
+        await using var command = dataSource.CreateCommand(HeartbeatSql);
         command.Parameters.AddWithValue("id", instance.Id);
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
@@ -118,7 +114,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     internal async Task ReconcileAsync(WebSocketSessionRegistry local, CancellationToken cancellationToken)
     {
         var stored = new List<string>();
-        await using (var select = dataSource.CreateCommand("SELECT id FROM live_sessions WHERE instance_id = @instance"))
+        await using (var select = dataSource.CreateCommand(SessionsOfInstanceSql))
         {
             select.Parameters.AddWithValue("instance", instance.Id);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
@@ -139,7 +135,7 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
         await using var batch = dataSource.CreateBatch();
         if (stale.Length > 0)
         {
-            var delete = new NpgsqlBatchCommand("DELETE FROM live_sessions WHERE id = ANY(@ids)");
+            var delete = new NpgsqlBatchCommand(DeleteSessionsSql);
             delete.Parameters.AddWithValue("ids", stale);
             batch.BatchCommands.Add(delete);
         }
@@ -158,11 +154,10 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     internal async Task PurgeDeadInstancesAsync(CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        var instances = new NpgsqlBatchCommand("DELETE FROM instances WHERE heartbeat_at < now() - make_interval(secs => @purge)");
+        var instances = new NpgsqlBatchCommand(PurgeInstancesSql);
         instances.Parameters.AddWithValue("purge", PresenceTimings.Purge.TotalSeconds);
         batch.BatchCommands.Add(instances);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "DELETE FROM live_sessions s WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = s.instance_id)"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(PurgeOrphanSessionsSql));
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -170,14 +165,37 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
     internal async Task LeaveAsync(CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        var sessions = new NpgsqlBatchCommand("DELETE FROM live_sessions WHERE instance_id = @id");
+        var sessions = new NpgsqlBatchCommand(DeleteInstanceSessionsSql);
         sessions.Parameters.AddWithValue("id", instance.Id);
-        var self = new NpgsqlBatchCommand("DELETE FROM instances WHERE id = @id");
+        var self = new NpgsqlBatchCommand(DeleteInstanceSql);
         self.Parameters.AddWithValue("id", instance.Id);
         batch.BatchCommands.Add(sessions);
         batch.BatchCommands.Add(self);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private const string InstanceOfSql = "SELECT s.instance_id " + FreshSessions + " AND s.id = $2";
+
+    private const string DeleteSessionSql = "DELETE FROM live_sessions WHERE id = @id";
+
+    private const string HeartbeatSql = """
+        INSERT INTO instances (id, heartbeat_at) VALUES (@id, now())
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
+        RETURNING (xmax = 0)
+        """;
+
+    private const string SessionsOfInstanceSql = "SELECT id FROM live_sessions WHERE instance_id = @instance";
+
+    private const string DeleteSessionsSql = "DELETE FROM live_sessions WHERE id = ANY(@ids)";
+
+    private const string PurgeInstancesSql = "DELETE FROM instances WHERE heartbeat_at < now() - make_interval(secs => @purge)";
+
+    private const string PurgeOrphanSessionsSql =
+        "DELETE FROM live_sessions s WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = s.instance_id)";
+
+    private const string DeleteInstanceSessionsSql = "DELETE FROM live_sessions WHERE instance_id = @id";
+
+    private const string DeleteInstanceSql = "DELETE FROM instances WHERE id = @id";
 
     private const string InsertSql = """
         INSERT INTO live_sessions (id, instance_id, account_sid, "identity", connected_at)

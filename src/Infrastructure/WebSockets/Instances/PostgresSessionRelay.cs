@@ -202,6 +202,12 @@ public sealed class PostgresSessionRelay(
         }
     }
 
+    /// <summary>The body of a delivery relayed here, read by the instance holding its session.</summary>
+    private const string RelayedBodySql = """
+        SELECT n.raw_body FROM deliveries d JOIN call_notifications n ON n.id = d.notification_id
+        WHERE d.id = @delivery AND d.session_id = @session
+        """;
+
     private async Task<DeliveryResult> DeliverLocallyAsync(string sessionId, string deliveryId, CancellationToken cancellationToken)
     {
         var session = sessions.Get(sessionId);
@@ -210,10 +216,7 @@ public sealed class PostgresSessionRelay(
             return DeliveryResult.ClientGone(DeliveryErrors.SessionClosed);
         }
 
-        await using var command = dataSource.CreateCommand("""
-            SELECT n.raw_body FROM deliveries d JOIN call_notifications n ON n.id = d.notification_id
-            WHERE d.id = @delivery AND d.session_id = @session
-            """);
+        await using var command = dataSource.CreateCommand(RelayedBodySql);
         command.Parameters.AddWithValue("delivery", deliveryId);
         command.Parameters.AddWithValue("session", sessionId);
         if (await command.ExecuteScalarAsync(cancellationToken) is not byte[] body)
