@@ -14,7 +14,7 @@ namespace CallNotify.Application.Calls.Dispatch;
 /// carry on without the caller. A delivery the full queue refuses stays pending on record for a takeover.
 /// </summary>
 public sealed class NotificationDispatcher(
-    IDeliveryJobs queue,
+    IDeliveryJobs jobs,
     IOptions<DispatchOptions> options,
     TimeProvider time,
     ILogger<NotificationDispatcher> logger)
@@ -69,10 +69,7 @@ public sealed class NotificationDispatcher(
     public void Resume(CallNotification notification, Delivery delivery)
     {
         var nobodyWaits = new TaskCompletionSource<NotificationOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!queue.TryEnqueue(new DeliveryJob(notification, delivery, null, nobodyWaits, delivery.Attempts + 1, Activity.Current?.Context ?? default)))
-        {
-            logger.LogWarning("Delivery {DeliveryId} taken over but not queued: the delivery queue is full", delivery.Id);
-        }
+        TryEnqueue(new DeliveryJob(notification, delivery, null, nobodyWaits, delivery.Attempts + 1, Activity.Current?.Context ?? default));
     }
 
     /// <summary>Queues every delivery of <paramref name="notification"/>; the task completes once its outcome is decided.</summary>
@@ -85,16 +82,7 @@ public sealed class NotificationDispatcher(
         foreach (var delivery in notification.Deliveries)
         {
             var binding = delivery.BindingId is { } id && byId.TryGetValue(id, out var b) ? b : null;
-            if (queue.TryEnqueue(new DeliveryJob(notification, delivery, binding, decision, 1, context)))
-            {
-                queued++;
-            }
-            else
-            {
-                logger.LogWarning(
-                    "Delivery {DeliveryId} of notification {NotificationId} not queued: the delivery queue is full; it stays pending for a takeover",
-                    delivery.Id, notification.Id);
-            }
+            queued += TryEnqueue(new DeliveryJob(notification, delivery, binding, decision, 1, context)) ? 1 : 0;
         }
 
         if (queued == 0)
@@ -104,5 +92,19 @@ public sealed class NotificationDispatcher(
         }
 
         return decision.Task;
+    }
+
+    /// <summary>Hands <paramref name="job"/> to the worker; a refused one is said once, here, and stays pending on record.</summary>
+    private bool TryEnqueue(DeliveryJob job)
+    {
+        if (jobs.TryEnqueue(job))
+        {
+            return true;
+        }
+
+        logger.LogWarning(
+            "Delivery {DeliveryId} of notification {NotificationId} not queued: the delivery queue is full; it stays pending for a takeover",
+            job.Delivery.Id, job.Notification.Id);
+        return false;
     }
 }
