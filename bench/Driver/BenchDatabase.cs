@@ -37,20 +37,17 @@ internal static class BenchDatabase
         const string other = "'AC00000000000000000000000000000000'";
         var sql = $"""
             INSERT INTO call_notifications (id, account_sid, twi_message_id, call_sid, "from", "to", "identity", message_type,
-                                            raw_body, received_at, expires_at, outcome, version)
+                                            raw_body, received_at, expires_at)
             SELECT 'NTseed' || g, {other}, 'WBseed' || g, 'CAseed' || g, 'client:alice', 'client:seed' || (g % 5000),
                    'seed' || (g % 5000), 'twilio.voice.call', decode('7b7d', 'hex'), now() - interval '1 day' + g * interval '400 ms',
-                   now() - interval '1 day' + g * interval '400 ms' + interval '30 s', 'delivered', 2
+                   now() - interval '1 day' + g * interval '400 ms' + interval '30 s'
             FROM generate_series(1, {SeededNotifications}) g;
-            INSERT INTO deliveries (id, notification_id, binding_id, session_id, channel, status, attempts, last_error, client_gone,
-                                    accepted_at, acknowledged_at, updated_at, next_attempt_at)
-            SELECT 'DLseed' || g, 'NTseed' || g, NULL, 'WSseed' || g, 'websocket', 'accepted', 1, NULL, false,
-                   now() - interval '1 day' + g * interval '400 ms', now() - interval '1 day' + g * interval '400 ms',
-                   now() - interval '1 day' + g * interval '400 ms', NULL
+            INSERT INTO deliveries (id, notification_id, binding_id, session_id, channel, created_at)
+            SELECT 'DLseed' || g, 'NTseed' || g, NULL, 'WSseed' || g, 'websocket', now() - interval '1 day' + g * interval '400 ms'
             FROM generate_series(1, {SeededNotifications}) g;
-            INSERT INTO delivery_events (delivery_id, at, kind, detail)
-            SELECT 'DLseed' || g, now() - interval '1 day' + g * interval '400 ms', k, NULL
-            FROM generate_series(1, {SeededNotifications}) g, unnest(ARRAY['accepted', 'acknowledged']) k
+            INSERT INTO delivery_events (delivery_id, sequence, at, kind, detail, due_at)
+            SELECT 'DLseed' || g, s, now() - interval '1 day' + g * interval '400 ms', k, NULL, NULL
+            FROM generate_series(1, {SeededNotifications}) g, unnest(ARRAY['accepted', 'acknowledged']) WITH ORDINALITY AS e(k, s)
             ORDER BY g;
             INSERT INTO bindings (id, account_sid, "identity", channel, address, address_hash, environment, app_id, status,
                                   inactive_reason, created_at, updated_at, expires_at, last_delivery_at)

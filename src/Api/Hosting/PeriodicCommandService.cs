@@ -14,6 +14,9 @@ public abstract class PeriodicCommandService<TCommand, TResult>(
     /// <summary>Logs what a run did, if worth it.</summary>
     protected abstract void Report(TResult result);
 
+    /// <summary>The command of the next run.</summary>
+    protected virtual TCommand NextCommand() => new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
@@ -22,7 +25,7 @@ public abstract class PeriodicCommandService<TCommand, TResult>(
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                Report(await scope.ServiceProvider.GetRequiredService<ISender>().Send(new TCommand(), stoppingToken));
+                Report(await scope.ServiceProvider.GetRequiredService<ISender>().Send(NextCommand(), stoppingToken));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

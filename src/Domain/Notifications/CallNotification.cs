@@ -49,10 +49,8 @@ public sealed class CallNotification
     /// <summary>When the call invite stops being worth delivering.</summary>
     public DateTimeOffset ExpiresAt { get; private set; }
 
-    public NotificationOutcome Outcome { get; private set; }
-
-    /// <summary>Bumped on every change; the store uses it to detect concurrent writers.</summary>
-    public int Version { get; private set; }
+    /// <summary>Decided by the deliveries' states (<see cref="Decide"/>): nothing of it is stored on its own.</summary>
+    public NotificationOutcome Outcome => Decide(_deliveries);
 
     public IReadOnlyList<Delivery> Deliveries => _deliveries;
 
@@ -99,7 +97,6 @@ public sealed class CallNotification
             RawBody = rawBody.ToArray(),
             ReceivedAt = receivedAt,
             ExpiresAt = receivedAt + inviteTtl,
-            Outcome = NotificationOutcome.Pending,
         };
         foreach (var target in targets)
         {
@@ -122,8 +119,6 @@ public sealed class CallNotification
         byte[] rawBody,
         DateTimeOffset receivedAt,
         DateTimeOffset expiresAt,
-        NotificationOutcome outcome,
-        int version,
         IEnumerable<Delivery> deliveries)
     {
         var notification = new CallNotification
@@ -139,8 +134,6 @@ public sealed class CallNotification
             RawBody = rawBody,
             ReceivedAt = receivedAt,
             ExpiresAt = expiresAt,
-            Outcome = outcome,
-            Version = version,
         };
         notification._deliveries.AddRange(deliveries);
         return notification;
@@ -163,15 +156,15 @@ public sealed class CallNotification
             delivery.Expire(now);
         }
 
-        return Changed(changed);
+        return changed;
     }
 
     /// <summary>Takes over a delivery whose dispatcher went silent (see <see cref="Delivery.TakeOver"/>).</summary>
     public bool TakeOverDelivery(string deliveryId, DateTimeOffset dueBy, DateTimeOffset leaseUntil, DateTimeOffset now) =>
-        Changed(GetDelivery(deliveryId).TakeOver(dueBy, leaseUntil, now));
+        GetDelivery(deliveryId).TakeOver(dueBy, leaseUntil, now);
 
     /// <summary>The invite is over for this delivery: it will never be sent.</summary>
-    public bool ExpireDelivery(string deliveryId, DateTimeOffset now) => Changed(GetDelivery(deliveryId).Expire(now));
+    public bool ExpireDelivery(string deliveryId, DateTimeOffset now) => GetDelivery(deliveryId).Expire(now);
 
     /// <summary>A WebSocket client acknowledged the frame it received.</summary>
     public bool Acknowledge(string sessionId, DateTimeOffset now)
@@ -183,17 +176,6 @@ public sealed class CallNotification
             {
                 changed |= delivery.Acknowledge(now);
             }
-        }
-
-        return Changed(changed);
-    }
-
-    private bool Changed(bool changed)
-    {
-        if (changed)
-        {
-            Outcome = Decide(_deliveries);
-            Version++;
         }
 
         return changed;

@@ -2,12 +2,20 @@ using CallNotify.Domain.Common;
 
 namespace CallNotify.Domain.Notifications;
 
-/// <summary>One client's share of a call notification: a binding's push, or a live session's frame.</summary>
+/// <summary>
+/// One client's share of a call notification: a binding's push, or a live session's frame. What is stored is who it
+/// goes to and its history (<see cref="Events"/>); its state (status, attempts, last error, times) is folded from
+/// that history, so recording a change appends one event and rewrites nothing (docs/decisions/0021).
+/// </summary>
 public sealed class Delivery
 {
     public const int MaxErrorLength = 500;
 
     private readonly List<DeliveryEvent> _events = [];
+
+    // The fold of _events, made again whenever the history has grown since (EF Core fills the list after construction).
+    private DeliveryState? _state;
+    private int _foldedCount = -1;
 
     // For EF Core.
     private Delivery()
@@ -26,31 +34,65 @@ public sealed class Delivery
 
     public ChannelKind Channel { get; private set; }
 
-    public DeliveryStatus Status { get; private set; }
+    /// <summary>When the delivery was created (its notification's arrival): its first attempt is due then.</summary>
+    public DateTimeOffset CreatedAt { get; private set; }
 
-    public int Attempts { get; private set; }
+    public DeliveryStatus Status => State.Status;
 
-    public string? LastError { get; private set; }
+    /// <summary>Attempts made: every result recorded, and an ack that overtook its send's result.</summary>
+    public int Attempts => State.Attempts;
+
+    public string? LastError => State.LastError;
 
     /// <summary>True when the failure says the client is gone for good (dead token, closed session).</summary>
-    public bool ClientGone { get; private set; }
+    public bool ClientGone => State.ClientGone;
 
-    public DateTimeOffset? AcceptedAt { get; private set; }
+    public DateTimeOffset? AcceptedAt => State.AcceptedAt;
 
-    public DateTimeOffset? AcknowledgedAt { get; private set; }
+    public DateTimeOffset? AcknowledgedAt => State.AcknowledgedAt;
 
-    public DateTimeOffset UpdatedAt { get; private set; }
+    /// <summary>When the last event happened (<see cref="CreatedAt"/> before the first).</summary>
+    public DateTimeOffset UpdatedAt => State.UpdatedAt;
 
     /// <summary>
     /// When the next attempt is due while the delivery is pending (null once final). The instance that dispatched it
     /// attempts then; an instance that finds it long overdue takes it over (the first one died).
     /// </summary>
-    public DateTimeOffset? NextAttemptAt { get; private set; }
+    public DateTimeOffset? NextAttemptAt => State.NextAttemptAt;
 
-    /// <summary>The delivery's history, oldest first.</summary>
-    public IReadOnlyList<DeliveryEvent> Events => _events;
+    /// <summary>The delivery's history, oldest first; an event's <see cref="DeliveryEvent.Sequence"/> is its position (1-based).</summary>
+    public IReadOnlyList<DeliveryEvent> Events => InSequence();
 
     public bool IsFinal => Status != DeliveryStatus.Pending;
+
+    private DeliveryState State
+    {
+        get
+        {
+            if (_state is null || _foldedCount != _events.Count)
+            {
+                _state = DeliveryState.Fold(CreatedAt, InSequence());
+                _foldedCount = _events.Count;
+            }
+
+            return _state;
+        }
+    }
+
+    /// <summary>The history in order: a store may hand it over in any (EF Core fills an owned collection as rows come).</summary>
+    private List<DeliveryEvent> InSequence()
+    {
+        for (var i = 1; i < _events.Count; i++)
+        {
+            if (_events[i - 1].Sequence > _events[i].Sequence)
+            {
+                _events.Sort((x, y) => x.Sequence.CompareTo(y.Sequence));
+                break;
+            }
+        }
+
+        return _events;
+    }
 
     internal static Delivery ForTarget(string notificationId, DeliveryTarget target, DateTimeOffset now) => new()
     {
@@ -59,26 +101,20 @@ public sealed class Delivery
         BindingId = target.BindingId,
         SessionId = target.SessionId,
         Channel = target.Channel,
-        Status = DeliveryStatus.Pending,
-        UpdatedAt = now,
-        NextAttemptAt = now,
+        CreatedAt = now,
     };
 
-    /// <summary>Rebuilds a delivery exactly as stored (see <see cref="CallNotification.Restore"/>).</summary>
+    /// <summary>
+    /// Rebuilds a delivery as stored: who it goes to, and its history in order (numbered 1, 2, … as stored). See
+    /// <see cref="CallNotification.Restore"/>.
+    /// </summary>
     public static Delivery Restore(
         string id,
         string notificationId,
         string? bindingId,
         string? sessionId,
         ChannelKind channel,
-        DeliveryStatus status,
-        int attempts,
-        string? lastError,
-        bool clientGone,
-        DateTimeOffset? acceptedAt,
-        DateTimeOffset? acknowledgedAt,
-        DateTimeOffset updatedAt,
-        DateTimeOffset? nextAttemptAt,
+        DateTimeOffset createdAt,
         IEnumerable<DeliveryEvent> events)
     {
         var delivery = new Delivery
@@ -88,16 +124,13 @@ public sealed class Delivery
             BindingId = bindingId,
             SessionId = sessionId,
             Channel = channel,
-            Status = status,
-            Attempts = attempts,
-            LastError = lastError,
-            ClientGone = clientGone,
-            AcceptedAt = acceptedAt,
-            AcknowledgedAt = acknowledgedAt,
-            UpdatedAt = updatedAt,
-            NextAttemptAt = nextAttemptAt,
+            CreatedAt = createdAt,
         };
-        delivery._events.AddRange(events);
+        foreach (var e in events)
+        {
+            delivery._events.Add(e.Numbered(delivery._events.Count + 1));
+        }
+
         return delivery;
     }
 
@@ -109,39 +142,22 @@ public sealed class Delivery
             return false;
         }
 
-        Attempts++;
-        UpdatedAt = now;
         switch (result.Kind)
         {
             case DeliveryResultKind.Accepted:
-                Status = DeliveryStatus.Accepted;
-                AcceptedAt = now;
-                LastError = null;
                 Record(now, DeliveryEventKind.Accepted, null);
                 break;
             case DeliveryResultKind.Retry:
-                LastError = Truncate(result.Reason);
-                NextAttemptAt = retryAt ?? now + (result.RetryAfter ?? TimeSpan.Zero);
-                Record(now, DeliveryEventKind.Retry, LastError);
+                Record(now, DeliveryEventKind.Retry, Truncate(result.Reason), retryAt ?? now + (result.RetryAfter ?? TimeSpan.Zero));
                 break;
             case DeliveryResultKind.ClientGone:
-                Status = DeliveryStatus.Failed;
-                ClientGone = true;
-                LastError = Truncate(result.Reason);
-                Record(now, DeliveryEventKind.ClientGone, LastError);
+                Record(now, DeliveryEventKind.ClientGone, Truncate(result.Reason));
                 break;
             case DeliveryResultKind.Failed:
-                Status = DeliveryStatus.Failed;
-                LastError = Truncate(result.Reason);
-                Record(now, DeliveryEventKind.Failed, LastError);
+                Record(now, DeliveryEventKind.Failed, Truncate(result.Reason));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(result), result.Kind, null);
-        }
-
-        if (IsFinal)
-        {
-            NextAttemptAt = null;
         }
 
         return true;
@@ -158,9 +174,7 @@ public sealed class Delivery
             return false;
         }
 
-        NextAttemptAt = leaseUntil;
-        UpdatedAt = now;
-        Record(now, DeliveryEventKind.TakenOver, null);
+        Record(now, DeliveryEventKind.TakenOver, null, leaseUntil);
         return true;
     }
 
@@ -171,10 +185,6 @@ public sealed class Delivery
             return false;
         }
 
-        Status = DeliveryStatus.Expired;
-        NextAttemptAt = null;
-        LastError ??= DeliveryErrors.InviteExpired;
-        UpdatedAt = now;
         Record(now, DeliveryEventKind.Expired, DeliveryErrors.InviteExpired);
         return true;
     }
@@ -189,27 +199,15 @@ public sealed class Delivery
         // The client has the frame: its ack may overtake the record of the write that sent it.
         if (Status == DeliveryStatus.Pending)
         {
-            Status = DeliveryStatus.Accepted;
-            AcceptedAt = now;
-            Attempts = Math.Max(Attempts, 1);
-            NextAttemptAt = null;
-            LastError = null;
             Record(now, DeliveryEventKind.Accepted, null);
         }
-        else if (AcceptedAt > now)
-        {
-            // The record of the write came after the ack's time: the client had the frame by then, so it was
-            // accepted no later than that.
-            AcceptedAt = now;
-        }
 
-        AcknowledgedAt = now;
-        UpdatedAt = now;
         Record(now, DeliveryEventKind.Acknowledged, null);
         return true;
     }
 
-    private void Record(DateTimeOffset at, DeliveryEventKind kind, string? detail) => _events.Add(new DeliveryEvent(at, kind, detail));
+    private void Record(DateTimeOffset at, DeliveryEventKind kind, string? detail, DateTimeOffset? dueAt = null) =>
+        _events.Add(new DeliveryEvent(at, kind, detail, dueAt, _events.Count + 1));
 
     private static string? Truncate(string? reason) =>
         reason is null ? null : Text.Truncate(reason, MaxErrorLength);

@@ -21,21 +21,7 @@ public abstract class CallNotifyDbContext(DbContextOptions options) : DbContext(
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallNotifyDbContext).Assembly);
 }
 
-public sealed class PostgresCallNotifyDbContext(DbContextOptions<PostgresCallNotifyDbContext> options) : CallNotifyDbContext(options)
-{
-    /// <summary>
-    /// Free space kept in each page of the tables every webhook updates, so an update that touches no indexed column
-    /// (an outcome, a version, an ack) stays on its page as a HOT update, without new index entries.
-    /// </summary>
-    internal const int UpdatedTablesFillFactor = 70;
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
-    {
-        base.OnModelCreating(modelBuilder);
-        modelBuilder.Entity<CallNotification>().HasStorageParameter("fillfactor", UpdatedTablesFillFactor);
-        modelBuilder.Entity<Delivery>().HasStorageParameter("fillfactor", UpdatedTablesFillFactor);
-    }
-}
+public sealed class PostgresCallNotifyDbContext(DbContextOptions<PostgresCallNotifyDbContext> options) : CallNotifyDbContext(options);
 
 public sealed class SqliteCallNotifyDbContext(DbContextOptions<SqliteCallNotifyDbContext> options) : CallNotifyDbContext(options)
 {

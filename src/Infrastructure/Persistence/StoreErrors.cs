@@ -15,4 +15,10 @@ internal static class StoreErrors
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,
         _ => false,
     };
+
+    /// <summary>
+    /// True when a plain Npgsql write appended an event whose (delivery, sequence) another writer took first (ADR 0021).
+    /// </summary>
+    public static bool IsEventConflict(PostgresException exception) =>
+        exception.SqlState == PostgresErrorCodes.UniqueViolation && exception.TableName == "delivery_events";
 }

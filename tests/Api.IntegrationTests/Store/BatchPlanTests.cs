@@ -60,7 +60,7 @@ public sealed class BatchPlanTests
     /// made without the arrays' sizes: both kinds of plan are checked.
     /// </remarks>
     [Test]
-    public async Task RecordingResultsAndAcksComparesEachRowWithABoundedNumberOfOthers(
+    public async Task RecordingNotificationsAndTheirEventsComparesEachRowWithABoundedNumberOfOthers(
         [Values(1, 16, 256)] int batch, [Values("force_custom_plan", "force_generic_plan")] string planMode)
     {
         _planMode = planMode;
@@ -68,24 +68,20 @@ public sealed class BatchPlanTests
         var notifications = Enumerable.Range(0, batch).Select(_ => Notification(clients: 2)).ToList();
         var insert = await ExplainAsync(NotificationInsert.Statement.Build([.. notifications.Select(n => new NotificationInsert(n))]));
 
-        var updates = notifications.Select(n =>
+        var appends = notifications.Select(n =>
         {
-            var expected = n.Version;
-            var before = n.Deliveries.Select(DeliveryRow.Of).ToArray();
             n.RecordResult(n.Deliveries[0].Id, DeliveryResult.Accepted(), Now.AddSeconds(1));
-            DeliveryRow[] changed = [.. n.Deliveries.Select(DeliveryRow.Of).Where((row, i) => row != before[i])];
-            EventRow[] appended = [.. n.Deliveries[0].Events.Select(e => EventRow.Of(n.Deliveries[0], e))];
-            return (GroupWrite)new NotificationUpdate(n, expected, changed, appended);
+            return (GroupWrite)new DeliveryEventsAppend([.. n.Deliveries[0].Events.Select(e => EventRow.Of(n.Deliveries[0], e))]);
         }).ToList();
-        var update = await ExplainAsync(NotificationUpdate.Statement.Build(updates));
+        var append = await ExplainAsync(DeliveryEventsAppend.Statement.Build(appends));
 
-        TestContext.Out.WriteLine($"batch {batch}, {planMode}: join filters discarded {insert.RemovedByJoinFilter} rows in the insert, {update.RemovedByJoinFilter} in the update");
+        TestContext.Out.WriteLine($"batch {batch}, {planMode}: join filters discarded {insert.RemovedByJoinFilter} rows in the insert, {append.RemovedByJoinFilter} in the event append");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(insert.Applied, Is.EqualTo(batch), "every insert applied");
-            Assert.That(update.Applied, Is.EqualTo(batch), "every update applied");
+            Assert.That(append.Applied, Is.EqualTo(batch), "every append applied");
             Assert.That(insert.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch), "the insert compares each row with a few others at most");
-            Assert.That(update.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch), "the update compares each row with a few others at most");
+            Assert.That(append.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch), "the append compares each row with a few others at most");
         }
     }
 

@@ -64,7 +64,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
         var other = New();
         var sameMessage = CallNotification.Restore(
             other.Id, other.AccountSid, notification.TwiMessageId, other.CallSid, other.From, other.To, other.Identity, other.MessageType,
-            other.RawBody, other.ReceivedAt, other.ExpiresAt, other.Outcome, other.Version, other.Deliveries);
+            other.RawBody, other.ReceivedAt, other.ExpiresAt, other.Deliveries);
 
         var first = await _notifications.TryAddAsync(notification, CancellationToken.None);
         var again = await _notifications.TryAddAsync(sameMessage, CancellationToken.None);
@@ -138,31 +138,95 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(unchanged?.Version, Is.EqualTo(notification.Version));
-            Assert.That((await ReadAsync(notification)).Version, Is.EqualTo(notification.Version));
+            Assert.That(unchanged?.Deliveries.SelectMany(d => d.Events), Is.Empty);
+            Assert.That((await ReadAsync(notification)).Deliveries.SelectMany(d => d.Events), Is.Empty);
             Assert.That(unknown, Is.Null);
             Assert.That(byMessage, Is.Null);
         }
     }
 
     [Test]
-    public async Task OverdueWorkIsFoundUntilItIsFinalAndPurgingTakesTheHistoryWithIt()
+    public async Task OverdueWorkIsFoundInItsWindowUntilItIsFinalAndPurgingTakesTheHistoryWithIt()
     {
         var notification = New(clients: 1);
         await _notifications.TryAddAsync(notification, CancellationToken.None);
         var delivery = notification.Deliveries.Single();
+        var due = new StalledDelivery(notification.Id, delivery.Id, _now);
 
-        var overdue = await _notifications.FindStalledAsync(_now.AddSeconds(1), 1000, CancellationToken.None);
+        var overdue = await _notifications.FindStalledAsync(_now.AddSeconds(-1), _now.AddSeconds(1), 1000, CancellationToken.None);
+        var before = await _notifications.FindStalledAsync(_now.AddSeconds(-2), _now.AddSeconds(-1), 1000, CancellationToken.None);
+        var after = await _notifications.FindStalledAsync(_now, _now.AddSeconds(1), 1000, CancellationToken.None);
         await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(delivery.Id, DeliveryResult.Accepted(), _now.AddMilliseconds(5)), CancellationToken.None);
-        var afterwards = await _notifications.FindStalledAsync(_now.AddSeconds(1), 1000, CancellationToken.None);
+        var final = await _notifications.FindStalledAsync(_now.AddSeconds(-1), _now.AddSeconds(1), 1000, CancellationToken.None);
         var purged = await _notifications.PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(overdue, Does.Contain(new StalledDelivery(notification.Id, delivery.Id)));
-            Assert.That(afterwards, Does.Not.Contain(new StalledDelivery(notification.Id, delivery.Id)));
+            Assert.That(overdue, Does.Contain(due), "due when it arrived, inside the window");
+            Assert.That(before, Does.Not.Contain(due), "a window that ends before it fell due");
+            Assert.That(after, Does.Not.Contain(due), "a window that starts at the instant it fell due (read by the one before)");
+            Assert.That(final, Does.Not.Contain(due));
             Assert.That(purged, Is.GreaterThanOrEqualTo(1));
             Assert.That(await _notifications.FindAsync(Account, notification.TwiMessageId, CancellationToken.None), Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task ARetryIsDueWhenItsBackoffEndsAndATakeoverWhenItsLeaseEnds()
+    {
+        var notification = New(clients: 1);
+        await _notifications.TryAddAsync(notification, CancellationToken.None);
+        var delivery = notification.Deliveries.Single();
+        var retryAt = _now.AddSeconds(10);
+        await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(delivery.Id, DeliveryResult.Retry("busy"), _now.AddSeconds(1), retryAt), CancellationToken.None);
+
+        var atArrival = await _notifications.FindStalledAsync(_now.AddSeconds(-1), _now.AddSeconds(1), 1000, CancellationToken.None);
+        var atRetry = await _notifications.FindStalledAsync(_now.AddSeconds(9), _now.AddSeconds(11), 1000, CancellationToken.None);
+        var leaseUntil = _now.AddSeconds(40);
+        await _notifications.UpdateAsync(notification.Id, n => n.TakeOverDelivery(delivery.Id, retryAt, leaseUntil, _now.AddSeconds(20)), CancellationToken.None);
+        var afterTakeover = await _notifications.FindStalledAsync(_now.AddSeconds(9), _now.AddSeconds(11), 1000, CancellationToken.None);
+        var atLeaseEnd = await _notifications.FindStalledAsync(_now.AddSeconds(39), _now.AddSeconds(41), 1000, CancellationToken.None);
+        var read = await ReadAsync(notification);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(atArrival.Select(s => s.DeliveryId), Does.Not.Contain(delivery.Id), "attempted once: no longer due at arrival");
+            Assert.That(atRetry, Does.Contain(new StalledDelivery(notification.Id, delivery.Id, retryAt)));
+            Assert.That(afterTakeover.Select(s => s.DeliveryId), Does.Not.Contain(delivery.Id), "taken over: its retry is no longer due");
+            Assert.That(atLeaseEnd, Does.Contain(new StalledDelivery(notification.Id, delivery.Id, leaseUntil)));
+            Assert.That(History(read.GetDelivery(delivery.Id)), Is.EqualTo("retry:busy, taken-over:"));
+            Assert.That(read.GetDelivery(delivery.Id).NextAttemptAt, Is.EqualTo(leaseUntil));
+        }
+    }
+
+    [Test]
+    public async Task OfTwoInstancesTakingOneDeliveryOverAtOnceOnlyOneWinsAndTheOtherSeesItsTakeover()
+    {
+        // A second instance on the same store: its own memory of what it wrote, its own writer.
+        await using var other = new CallNotifyApp(_store);
+        var otherNotifications = other.Services.GetRequiredService<INotificationRepository>();
+        var notification = New(clients: 1);
+        await _notifications.TryAddAsync(notification, CancellationToken.None);
+        var delivery = notification.Deliveries.Single();
+
+        for (var round = 1; round <= 5; round++)
+        {
+            var at = _now.AddSeconds(30 * round);
+            var wins = await Task.WhenAll(
+                TakeOverAsync(_notifications, at),
+                TakeOverAsync(otherNotifications, at));
+            Assert.That(wins.Count(w => w), Is.EqualTo(1), $"round {round}: exactly one takeover");
+        }
+
+        var read = await ReadAsync(notification);
+        Assert.That(History(read.GetDelivery(delivery.Id)), Is.EqualTo(string.Join(", ", Enumerable.Repeat("taken-over:", 5))));
+
+        async Task<bool> TakeOverAsync(INotificationRepository store, DateTimeOffset at)
+        {
+            var tookOver = false;
+            await Task.Yield();
+            await store.UpdateAsync(notification.Id, n => tookOver = n.TakeOverDelivery(delivery.Id, at, at.AddSeconds(20), at), CancellationToken.None);
+            return tookOver;
         }
     }
 }

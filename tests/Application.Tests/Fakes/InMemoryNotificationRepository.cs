@@ -123,7 +123,7 @@ public sealed class InMemoryNotificationRepository : INotificationRepository
         }
     }
 
-    public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
@@ -131,10 +131,10 @@ public sealed class InMemoryNotificationRepository : INotificationRepository
             IReadOnlyList<StalledDelivery> found =
             [
                 .. _rows.SelectMany(n => n.Deliveries)
-                    .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= dueBy)
+                    .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt > dueAfter && d.NextAttemptAt <= dueBy)
                     .OrderBy(d => d.NextAttemptAt)
                     .Take(limit)
-                    .Select(d => new StalledDelivery(d.NotificationId, d.Id)),
+                    .Select(d => new StalledDelivery(d.NotificationId, d.Id, d.NextAttemptAt!.Value)),
             ];
             return Task.FromResult(found);
         }

@@ -38,7 +38,7 @@ public class CallNotificationTests
             Assert.That(notification.To, Is.EqualTo("client:bob"));
             Assert.That(notification.Identity, Is.EqualTo("bob"));
             Assert.That(notification.Outcome, Is.EqualTo(NotificationOutcome.Pending));
-            Assert.That(notification.Version, Is.Zero);
+            Assert.That(notification.Deliveries.SelectMany(d => d.Events), Is.Empty);
             Assert.That(notification.Deliveries, Has.Count.EqualTo(3));
             Assert.That(notification.Deliveries.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Pending));
             Assert.That(notification.Deliveries.Select(d => d.NotificationId), Is.All.EqualTo(notification.Id));
@@ -273,7 +273,7 @@ public class CallNotificationTests
         notification.RecordResult(delivery.Id, first, ReceivedAt.AddSeconds(1));
         var status = delivery.Status;
         var outcome = notification.Outcome;
-        var version = notification.Version;
+        var version = Appended(notification);
 
         var changes = new[]
         {
@@ -292,7 +292,7 @@ public class CallNotificationTests
             Assert.That(delivery.LastError, Is.EqualTo(first.Reason));
             Assert.That(delivery.UpdatedAt, Is.EqualTo(ReceivedAt.AddSeconds(1)));
             Assert.That(notification.Outcome, Is.EqualTo(outcome));
-            Assert.That(notification.Version, Is.EqualTo(version));
+            Assert.That(Appended(notification), Is.EqualTo(version));
         }
     }
 
@@ -313,16 +313,16 @@ public class CallNotificationTests
     }
 
     [Test]
-    public void VersionBumpsOncePerChange()
+    public void EachChangeAppendsOneEventAndNoChangeAppendsNone()
     {
         var notification = Receive(DeliveryTarget.ForBinding("BD1", ChannelKind.Fcm), DeliveryTarget.ForSession("WS1"));
 
         notification.RecordResult(notification.Deliveries[0].Id, DeliveryResult.Retry("busy"), ReceivedAt);
-        var afterRetry = notification.Version;
+        var afterRetry = Appended(notification);
         notification.RecordResult(notification.Deliveries[1].Id, DeliveryResult.Accepted(), ReceivedAt);
-        var afterAccept = notification.Version;
+        var afterAccept = Appended(notification);
         notification.RecordResult(notification.Deliveries[1].Id, DeliveryResult.Accepted(), ReceivedAt);
-        var afterNoChange = notification.Version;
+        var afterNoChange = Appended(notification);
 
         using (Assert.EnterMultipleScope())
         {
@@ -359,7 +359,7 @@ public class CallNotificationTests
         var notification = Receive(DeliveryTarget.ForSession("WS1"), DeliveryTarget.ForSession("WS2"));
         notification.RecordResult(notification.Deliveries[0].Id, DeliveryResult.Accepted(), ReceivedAt);
         notification.RecordResult(notification.Deliveries[1].Id, DeliveryResult.Accepted(), ReceivedAt);
-        var version = notification.Version;
+        var version = Appended(notification);
         var at = ReceivedAt.AddSeconds(1);
 
         var acknowledged = notification.Acknowledge("WS1", at);
@@ -369,7 +369,7 @@ public class CallNotificationTests
             Assert.That(acknowledged, Is.True);
             Assert.That(notification.Deliveries[0].AcknowledgedAt, Is.EqualTo(at));
             Assert.That(notification.Deliveries[1].AcknowledgedAt, Is.Null);
-            Assert.That(notification.Version, Is.EqualTo(version + 1));
+            Assert.That(Appended(notification), Is.EqualTo(version + 1));
         }
     }
 
@@ -448,7 +448,7 @@ public class CallNotificationTests
         var notification = Receive(DeliveryTarget.ForBinding("BD1", ChannelKind.Fcm), DeliveryTarget.ForSession("WS1"));
         notification.RecordResult(notification.Deliveries[0].Id, DeliveryResult.Accepted(), ReceivedAt);
         notification.RecordResult(notification.Deliveries[1].Id, DeliveryResult.Accepted(), ReceivedAt);
-        var version = notification.Version;
+        var version = Appended(notification);
 
         var acknowledged = notification.Acknowledge("WS9", ReceivedAt);
 
@@ -456,7 +456,7 @@ public class CallNotificationTests
         {
             Assert.That(acknowledged, Is.False);
             Assert.That(notification.Deliveries.Select(d => d.AcknowledgedAt), Is.All.Null);
-            Assert.That(notification.Version, Is.EqualTo(version));
+            Assert.That(Appended(notification), Is.EqualTo(version));
         }
     }
 
@@ -466,7 +466,7 @@ public class CallNotificationTests
         var notification = Receive(DeliveryTarget.ForSession("WS1"));
         notification.RecordResult(notification.Deliveries[0].Id, DeliveryResult.Accepted(), ReceivedAt);
         notification.Acknowledge("WS1", ReceivedAt.AddSeconds(1));
-        var version = notification.Version;
+        var version = Appended(notification);
 
         var again = notification.Acknowledge("WS1", ReceivedAt.AddSeconds(2));
 
@@ -474,7 +474,7 @@ public class CallNotificationTests
         {
             Assert.That(again, Is.False);
             Assert.That(notification.Deliveries[0].AcknowledgedAt, Is.EqualTo(ReceivedAt.AddSeconds(1)));
-            Assert.That(notification.Version, Is.EqualTo(version));
+            Assert.That(Appended(notification), Is.EqualTo(version));
         }
     }
 
@@ -493,4 +493,7 @@ public class CallNotificationTests
             Assert.That(NotificationOutcome.Failed.ToWire(), Is.EqualTo("failed"));
         }
     }
+
+    /// <summary>Every event appended to the notification's deliveries so far.</summary>
+    private static int Appended(CallNotification notification) => notification.Deliveries.Sum(d => d.Events.Count);
 }

@@ -119,7 +119,7 @@ public sealed class DeliveryWorkerTests
 
         public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) => Task.FromResult<CallNotification?>(null);
 
-        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<StalledDelivery>>([]);
+        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<StalledDelivery>>([]);
 
         public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) => Task.FromResult(0);
     }

@@ -8,12 +8,24 @@ namespace CallNotify.Application.Calls.ResumeStalledDeliveries;
 
 /// <summary>
 /// Durable retries: a pending delivery whose next attempt is long overdue belongs to an instance that died (or a
-/// process that restarted). Any instance takes it over — the notification's version check lets only one win — and
+/// process that restarted). Any instance takes it over — appending the delivery's next event lets only one win — and
 /// attempts it while the invite lives; one whose invite has ended is recorded <c>expired</c> and never sent late.
 /// </summary>
-public sealed record ResumeStalledDeliveriesCommand : ICommand<ResumeResult>;
+/// <param name="ScannedUpTo">
+/// Where the previous scan's window ended (<see cref="ResumeResult.ScannedUpTo"/>): this scan reads only deliveries that
+/// fell due after it. Null: from <see cref="ResumeStalledDeliveriesHandler.FirstScanLookback"/> back.
+/// </param>
+public sealed record ResumeStalledDeliveriesCommand(DateTimeOffset? ScannedUpTo) : ICommand<ResumeResult>
+{
+    /// <summary>A scan with no previous window.</summary>
+    public ResumeStalledDeliveriesCommand()
+        : this((DateTimeOffset?)null)
+    {
+    }
+}
 
-public sealed record ResumeResult(int Resumed, int Expired);
+/// <param name="ScannedUpTo">Where this scan's window ended: the next scan starts there.</param>
+public sealed record ResumeResult(int Resumed, int Expired, DateTimeOffset ScannedUpTo);
 
 public sealed class ResumeStalledDeliveriesHandler(
     INotificationRepository notifications,
@@ -29,14 +41,37 @@ public sealed class ResumeStalledDeliveriesHandler(
     /// <summary>How long a take-over owns the delivery before yet another instance may take it.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How far back before the takeover age a scan without a previous window looks (an instance's first scan): longer
+    /// than the longest invite (<c>Dispatch:InviteTtlSeconds</c> at most 600) plus a lease.
+    /// </summary>
+    public static readonly TimeSpan FirstScanLookback = TimeSpan.FromMinutes(15);
+
     private const int BatchSize = 100;
 
     public async ValueTask<ResumeResult> Handle(ResumeStalledDeliveriesCommand command, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var stalled = await notifications.FindStalledAsync(now - TakeoverAfter, BatchSize, cancellationToken);
+        var dueBy = now - TakeoverAfter;
+        var dueAfter = command.ScannedUpTo ?? dueBy - FirstScanLookback;
+        var stalled = await notifications.FindStalledAsync(dueAfter, dueBy, BatchSize, cancellationToken);
+
+        // A full page ends the window just before its last due time (the next scan reads that instant again): the
+        // deliveries past the page are read next time, none skipped. A window never moves back.
+        var scannedUpTo = dueBy;
+        if (stalled.Count >= BatchSize)
+        {
+            var last = stalled[^1].DueAt;
+            scannedUpTo = last - TimeSpan.FromTicks(1) > dueAfter ? last - TimeSpan.FromTicks(1) : last;
+        }
+
+        if (scannedUpTo < dueAfter)
+        {
+            scannedUpTo = dueAfter;
+        }
+
         int resumed = 0, expired = 0;
-        foreach (var (notificationId, deliveryId) in stalled)
+        foreach (var (notificationId, deliveryId, _) in stalled)
         {
             var tookOver = false;
             var wasExpired = false;
@@ -60,6 +95,6 @@ public sealed class ResumeStalledDeliveriesHandler(
             resumed++;
         }
 
-        return new ResumeResult(resumed, expired);
+        return new ResumeResult(resumed, expired, scannedUpTo);
     }
 }

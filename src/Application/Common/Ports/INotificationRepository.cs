@@ -30,14 +30,20 @@ public interface INotificationRepository
             ? await UpdateAsync(found.Id, change, cancellationToken)
             : null;
 
-    /// <summary>Pending deliveries whose next attempt was due by <paramref name="dueBy"/>, oldest first, at most <paramref name="limit"/>.</summary>
-    Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Pending deliveries whose next attempt fell due after <paramref name="dueAfter"/> and by <paramref name="dueBy"/>,
+    /// soonest due first, at most <paramref name="limit"/>: a scan that moves its window forward reads each delivery's
+    /// due time once, so its cost follows the traffic since the last scan, not the table (ADR 0021).
+    /// </summary>
+    Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(
+        DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken);
 
     /// <summary>Deletes at most <paramref name="limit"/> notifications received before <paramref name="cutoff"/>, with their deliveries.</summary>
     Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
-public sealed record StalledDelivery(string NotificationId, string DeliveryId);
+/// <summary>A pending delivery whose next attempt was due at <paramref name="DueAt"/> and did not happen.</summary>
+public sealed record StalledDelivery(string NotificationId, string DeliveryId, DateTimeOffset DueAt);
 
 public sealed record NotificationQuery(
     string? AccountSid,

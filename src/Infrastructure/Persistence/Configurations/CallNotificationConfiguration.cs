@@ -22,8 +22,9 @@ internal sealed class CallNotificationConfiguration : IEntityTypeConfiguration<C
 
         // The exact bytes Twilio sent (bytea / BLOB): jsonb would reformat them.
         builder.Property(n => n.RawBody).IsRequired();
-        builder.Property(n => n.Outcome).HasConversion(Converters.Outcome).HasMaxLength(32);
-        builder.Property(n => n.Version).IsConcurrencyToken();
+
+        // Decided by the deliveries' folded states (ADR 0021).
+        builder.Ignore(n => n.Outcome);
 
         builder.HasMany(n => n.Deliveries)
             .WithOne()

@@ -19,39 +19,13 @@ internal static class Converters
         v => v == Domain.Bindings.BindingStatus.Active ? "active" : "inactive",
         v => v == "active" ? Domain.Bindings.BindingStatus.Active : Domain.Bindings.BindingStatus.Inactive);
 
-    public static readonly ValueConverter<DeliveryStatus, string> DeliveryStatus = new(
-        v => v.ToWire(),
-        v => ParseDeliveryStatus(v));
-
     public static readonly ValueConverter<DeliveryEventKind, string> DeliveryEventKind = new(
         v => v.ToWire(),
         v => ParseDeliveryEventKind(v));
 
-    public static readonly ValueConverter<NotificationOutcome, string> Outcome = new(
-        v => v.ToWire(),
-        v => ParseOutcome(v));
-
     internal static ChannelKind ParseChannel(string value) =>
         ChannelKinds.TryParse(value, out var kind) ? kind : throw new InvalidOperationException($"Unknown channel '{value}' in the store.");
 
-    internal static DeliveryStatus ParseDeliveryStatus(string value) => value switch
-    {
-        "pending" => Domain.Notifications.DeliveryStatus.Pending,
-        "accepted" => Domain.Notifications.DeliveryStatus.Accepted,
-        "failed" => Domain.Notifications.DeliveryStatus.Failed,
-        "expired" => Domain.Notifications.DeliveryStatus.Expired,
-        _ => throw new InvalidOperationException($"Unknown delivery status '{value}' in the store."),
-    };
-
     internal static DeliveryEventKind ParseDeliveryEventKind(string value) =>
         DeliveryEventWire.TryParse(value, out var kind) ? kind : throw new InvalidOperationException($"Unknown delivery event '{value}' in the store.");
-
-    internal static NotificationOutcome ParseOutcome(string value) => value switch
-    {
-        "pending" => NotificationOutcome.Pending,
-        "delivered" => NotificationOutcome.Delivered,
-        "no-active-clients" => NotificationOutcome.NoActiveClients,
-        "failed" => NotificationOutcome.Failed,
-        _ => throw new InvalidOperationException($"Unknown notification outcome '{value}' in the store."),
-    };
 }

@@ -1,16 +1,17 @@
+using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
-using CallNotify.Infrastructure.Persistence.Configurations;
 using CallNotify.Infrastructure.Persistence.Repositories;
 using Npgsql;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
 /// <summary>
-/// The notification store on PostgreSQL. The webhook's path (record, look up, record each result) is plain Npgsql with
-/// its writes group-committed (<see cref="GroupCommit"/>); the admin reads and the background scans are the EF Core
-/// repository's. Both keep to the same rows and the same optimistic <c>version</c> check.
+/// The notification store on PostgreSQL. The webhook's path (record, look up, append each delivery's events, find
+/// overdue work) is plain Npgsql with its writes group-committed (<see cref="GroupCommit"/>); the admin list and the
+/// purge are the EF Core repository's. Nothing on the webhook's path rewrites a row: a change appends its events, and
+/// the key (delivery, sequence) lets only one of two concurrent writers append a delivery's next event (ADR 0021).
 /// </summary>
 internal sealed class PostgresNotificationRepository(
     NpgsqlDataSource dataSource,
@@ -20,30 +21,45 @@ internal sealed class PostgresNotificationRepository(
     private readonly RecentNotifications _recent = new();
     private readonly KeyedLock _changing = new();
 
-    private const int MaxConcurrencyRetries = 10;
+    private const int MaxConflictRetries = 10;
 
-    private const string SelectColumns = """
-        SELECT n.id, n.account_sid, n.twi_message_id, n.call_sid, n."from", n."to", n."identity", n.message_type, n.raw_body,
-               n.received_at, n.expires_at, n.outcome, n.version,
-               d.id, d.binding_id, d.session_id, d.channel, d.status, d.attempts, d.last_error, d.client_gone,
-               d.accepted_at, d.acknowledged_at, d.updated_at, d.next_attempt_at
-        FROM call_notifications n LEFT JOIN deliveries d ON d.notification_id = n.id
-        """;
+    private static readonly string SelectColumns =
+        $"SELECT {StoreColumns.Qualified(StoreColumns.Notification, "n")}, {StoreColumns.Qualified(StoreColumns.Delivery, "d")} " +
+        "FROM call_notifications n LEFT JOIN deliveries d ON d.notification_id = n.id";
 
-    private const string SelectByIdSql = SelectColumns + " WHERE n.id = $1 ORDER BY d.id";
+    internal static readonly string SelectByIdSql = SelectColumns + " WHERE n.id = $1 ORDER BY d.id";
 
-    private const string SelectByMessageSql = SelectColumns + " WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY d.id";
+    internal static readonly string SelectByMessageSql = SelectColumns + " WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY d.id";
 
-    private const string SelectEventColumns = """
-        SELECT e.delivery_id, e.at, e.kind, e.detail
-        FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
-        """;
+    private static readonly string SelectEventColumns =
+        $"SELECT {StoreColumns.Qualified(StoreColumns.Event, "e")} FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id";
 
-    private const string SelectEventsByIdSql = SelectEventColumns + " WHERE d.notification_id = $1 ORDER BY e.id";
+    internal static readonly string SelectEventsByIdSql = SelectEventColumns + " WHERE d.notification_id = $1 ORDER BY e.delivery_id, e.sequence";
 
-    private const string SelectEventsByMessageSql = SelectEventColumns + """
+    internal static readonly string SelectEventsByMessageSql = SelectEventColumns + """
          JOIN call_notifications n ON n.id = d.notification_id
-        WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY e.id
+        WHERE n.account_sid = $1 AND n.twi_message_id = $2 ORDER BY e.delivery_id, e.sequence
+        """;
+
+    /// <summary>
+    /// Pending deliveries that fell due in ($1, $2]: never attempted (due when created, found by the notifications'
+    /// arrival), or whose last event is a retry or a takeover due then (found by the partial index on due_at). Each
+    /// part reads only the deliveries that fell due in the window.
+    /// </summary>
+    internal const string FindStalledSql = """
+        SELECT notification_id, id, due FROM (
+            SELECT d.notification_id, d.id, d.created_at AS due
+            FROM call_notifications n JOIN deliveries d ON d.notification_id = n.id
+            WHERE n.received_at > $1 AND n.received_at <= $2 AND d.created_at > $1 AND d.created_at <= $2
+              AND NOT EXISTS (SELECT 1 FROM delivery_events e WHERE e.delivery_id = d.id)
+            UNION ALL
+            SELECT d.notification_id, d.id, e.due_at
+            FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+            WHERE e.due_at > $1 AND e.due_at <= $2 AND e.kind IN ('retry', 'taken-over')
+              AND NOT EXISTS (SELECT 1 FROM delivery_events later WHERE later.delivery_id = e.delivery_id AND later.sequence > e.sequence)
+        ) AS due_deliveries
+        ORDER BY due, id
+        LIMIT $3
         """;
 
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
@@ -67,11 +83,11 @@ internal sealed class PostgresNotificationRepository(
     public async Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
     {
         // This instance's changes to one notification go one at a time, each from the state the previous one wrote;
-        // only another instance's change can make the version check fail.
+        // only another instance's append can take a sequence this one computed.
         using var turn = await _changing.AcquireAsync(id, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
-            // First from what this instance last wrote (checked by the version below), then from the store.
+            // First from what this instance last wrote (checked by the key below), then from the store.
             var remembered = attempt == 1 ? _recent.Recall(id) : null;
             var notification = remembered ?? await GetAsync(id, cancellationToken);
             if (notification is null)
@@ -79,8 +95,6 @@ internal sealed class PostgresNotificationRepository(
                 return null;
             }
 
-            var expectedVersion = notification.Version;
-            var before = notification.Deliveries.Select(DeliveryRow.Of).ToArray();
             var eventsBefore = notification.Deliveries.Select(d => d.Events.Count).ToArray();
             if (!change(notification))
             {
@@ -93,23 +107,23 @@ internal sealed class PostgresNotificationRepository(
                 return notification;
             }
 
-            // Only the deliveries the change touched are written: one result or ack costs one delivery row, however many
-            // clients the notification has.
-            DeliveryRow[] changed = [.. notification.Deliveries.Select(DeliveryRow.Of).Where((row, i) => row != before[i])];
+            // Only the events the change appended are written: one result or ack costs one row, however many clients
+            // the notification has.
             EventRow[] appended = [.. notification.Deliveries.SelectMany((d, i) => d.Events.Skip(eventsBefore[i]).Select(e => EventRow.Of(d, e)))];
-            if (await groupCommit.WriteAsync(new NotificationUpdate(notification, expectedVersion, changed, appended), cancellationToken))
+            try
             {
+                await groupCommit.WriteAsync(new DeliveryEventsAppend(appended), cancellationToken);
                 _recent.Remember(notification);
                 return notification;
             }
-
-            _recent.Forget(id);
-
-            // Another writer saved first: apply the change to the fresh state.
-            if (attempt >= MaxConcurrencyRetries)
+            catch (PostgresException ex) when (StoreErrors.IsEventConflict(ex))
             {
-                throw new InvalidOperationException(
-                    $"Notification {id} kept changing under {MaxConcurrencyRetries} attempts to update it.");
+                // Another writer appended first: apply the change to the fresh state.
+                _recent.Forget(id);
+                if (attempt >= MaxConflictRetries)
+                {
+                    throw new ConflictException($"Notification {id} kept changing under {MaxConflictRetries} attempts to update it.", ex);
+                }
             }
         }
     }
@@ -123,8 +137,22 @@ internal sealed class PostgresNotificationRepository(
         return id is null ? null : await UpdateAsync(id, change, cancellationToken);
     }
 
-    public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
-        entityFramework.FindStalledAsync(dueBy, limit, cancellationToken);
+    public async Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(
+        DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FindStalledSql);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = dueAfter });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = dueBy });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var stalled = new List<StalledDelivery>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stalled.Add(new StalledDelivery(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return stalled;
+    }
 
     public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
         entityFramework.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);
@@ -151,16 +179,13 @@ internal sealed class PostgresNotificationRepository(
         var events = new Dictionary<string, List<DeliveryEvent>>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var deliveryId = reader.GetString(0);
+            var (deliveryId, e) = StoreColumns.ReadEvent(reader);
             if (!events.TryGetValue(deliveryId, out var list))
             {
                 events[deliveryId] = list = [];
             }
 
-            list.Add(new DeliveryEvent(
-                reader.GetFieldValue<DateTimeOffset>(1),
-                Converters.ParseDeliveryEventKind(reader.GetString(2)),
-                reader.IsDBNull(3) ? null : reader.GetString(3)));
+            list.Add(e);
         }
 
         await reader.NextResultAsync(cancellationToken);
@@ -169,47 +194,19 @@ internal sealed class PostgresNotificationRepository(
             return null;
         }
 
+        var notification = StoreColumns.ReadNotification(reader, 0);
         var deliveries = new List<Delivery>(2);
-        var id = reader.GetString(0);
-        var accountSid = reader.GetString(1);
-        var twiMessageId = reader.GetString(2);
-        var callSid = reader.GetString(3);
-        var from = reader.IsDBNull(4) ? null : reader.GetString(4);
-        var to = reader.GetString(5);
-        var identity = reader.GetString(6);
-        var messageType = reader.GetString(7);
-        var rawBody = reader.GetFieldValue<byte[]>(8);
-        var receivedAt = reader.GetFieldValue<DateTimeOffset>(9);
-        var expiresAt = reader.GetFieldValue<DateTimeOffset>(10);
-        var outcome = Converters.ParseOutcome(reader.GetString(11));
-        var version = reader.GetInt32(12);
+        const int deliveryAt = StoreColumns.NotificationCount;
         do
         {
-            if (!reader.IsDBNull(13))
+            if (!reader.IsDBNull(deliveryAt))
             {
-                deliveries.Add(Delivery.Restore(
-                    reader.GetString(13),
-                    id,
-                    reader.IsDBNull(14) ? null : reader.GetString(14),
-                    reader.IsDBNull(15) ? null : reader.GetString(15),
-                    Converters.ParseChannel(reader.GetString(16)),
-                    Converters.ParseDeliveryStatus(reader.GetString(17)),
-                    reader.GetInt32(18),
-                    reader.IsDBNull(19) ? null : reader.GetString(19),
-                    reader.GetBoolean(20),
-                    NullableTime(reader, 21),
-                    NullableTime(reader, 22),
-                    reader.GetFieldValue<DateTimeOffset>(23),
-                    NullableTime(reader, 24),
-                    events.TryGetValue(reader.GetString(13), out var history) ? history : []));
+                var deliveryId = reader.GetString(deliveryAt);
+                deliveries.Add(StoreColumns.ReadDelivery(reader, deliveryAt, events.TryGetValue(deliveryId, out var history) ? history : []));
             }
         }
         while (await reader.ReadAsync(cancellationToken));
 
-        return CallNotification.Restore(
-            id, accountSid, twiMessageId, callSid, from, to, identity, messageType, rawBody, receivedAt, expiresAt, outcome, version, deliveries);
+        return notification.Restore(deliveries);
     }
-
-    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

@@ -4,8 +4,8 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 
 /// <summary>
 /// The last state this instance wrote of its most recent notifications, so recording a delivery's result or an ack
-/// need not read back what was just written. Only ever a starting point: every write is checked against the stored
-/// version, and a stale entry costs one failed check and a fresh read. Copies go in and out; nothing is shared.
+/// need not read back what was just written. Only ever a starting point: a write from a stale entry appends an event
+/// whose (delivery, sequence) is taken, which costs one failed write and a fresh read. Copies go in and out; nothing is shared.
 /// </summary>
 /// <remarks>
 /// One lock around plain collections: every operation is a few dictionary steps, and the concurrent collections'
@@ -99,21 +99,5 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
         n.RawBody,
         n.ReceivedAt,
         n.ExpiresAt,
-        n.Outcome,
-        n.Version,
-        n.Deliveries.Select(d => Delivery.Restore(
-            d.Id,
-            d.NotificationId,
-            d.BindingId,
-            d.SessionId,
-            d.Channel,
-            d.Status,
-            d.Attempts,
-            d.LastError,
-            d.ClientGone,
-            d.AcceptedAt,
-            d.AcknowledgedAt,
-            d.UpdatedAt,
-            d.NextAttemptAt,
-            [.. d.Events])));
+        n.Deliveries.Select(d => Delivery.Restore(d.Id, d.NotificationId, d.BindingId, d.SessionId, d.Channel, d.CreatedAt, [.. d.Events])));
 }

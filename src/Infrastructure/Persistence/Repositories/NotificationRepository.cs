@@ -1,3 +1,4 @@
+using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
@@ -7,7 +8,7 @@ namespace CallNotify.Infrastructure.Persistence.Repositories;
 
 internal sealed class NotificationRepository(IDbContextFactory<CallNotifyDbContext> contexts) : INotificationRepository
 {
-    private const int MaxConcurrencyRetries = 10;
+    private const int MaxConflictRetries = 10;
 
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
@@ -77,27 +78,38 @@ internal sealed class NotificationRepository(IDbContextFactory<CallNotifyDbConte
                 return notification;
             }
 
+            // Only the appended events are written (the state is theirs, ADR 0021).
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
                 return notification;
             }
-            catch (DbUpdateConcurrencyException) when (attempt < MaxConcurrencyRetries)
+            catch (DbUpdateException ex) when (StoreErrors.IsUniqueViolation(ex))
             {
-                // Another delivery of the same notification saved first: apply the change to the fresh state.
+                // Another writer appended that delivery's next event first: apply the change to the fresh state.
+                if (attempt >= MaxConflictRetries)
+                {
+                    throw new ConflictException($"Notification {id} kept changing under {MaxConflictRetries} attempts to update it.", ex);
+                }
             }
         }
     }
 
-    public async Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(
+        DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Deliveries.AsNoTracking()
-            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= dueBy)
-            .OrderBy(d => d.NextAttemptAt)
-            .Take(limit)
-            .Select(d => new StalledDelivery(d.NotificationId, d.Id))
+
+        // The candidates: created in the window (due then if never attempted), or with an event due in it (a retry, a
+        // lease). Whether each is still pending, and due when, is its history's fold, as everywhere else.
+        var candidates = await db.Deliveries.AsNoTracking()
+            .Where(d => (d.CreatedAt > dueAfter && d.CreatedAt <= dueBy) || d.Events.Any(e => e.DueAt > dueAfter && e.DueAt <= dueBy))
             .ToListAsync(cancellationToken);
+        return [.. candidates
+            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt > dueAfter && d.NextAttemptAt <= dueBy)
+            .Select(d => new StalledDelivery(d.NotificationId, d.Id, d.NextAttemptAt!.Value))
+            .OrderBy(s => s.DueAt).ThenBy(s => s.DeliveryId, StringComparer.Ordinal)
+            .Take(limit)];
     }
 
     public async Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)

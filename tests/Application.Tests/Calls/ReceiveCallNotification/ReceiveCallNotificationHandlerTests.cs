@@ -560,8 +560,8 @@ public class ReceiveCallNotificationHandlerTests
         public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
             inner.UpdateAsync(id, change, cancellationToken);
 
-        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
-            inner.FindStalledAsync(dueBy, limit, cancellationToken);
+        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
+            inner.FindStalledAsync(dueAfter, dueBy, limit, cancellationToken);
 
         public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
             inner.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);

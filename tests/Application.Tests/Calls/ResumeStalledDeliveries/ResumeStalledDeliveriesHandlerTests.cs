@@ -50,7 +50,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(result, Is.EqualTo(new ResumeResult(1, 0)));
+            Assert.That((result.Resumed, result.Expired), Is.EqualTo((1, 0)));
             Assert.That(sent, Is.True);
             Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Accepted));
         }
@@ -66,7 +66,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(result, Is.EqualTo(new ResumeResult(0, 0)));
+            Assert.That((result.Resumed, result.Expired), Is.EqualTo((0, 0)));
             Assert.That(_fcm.Calls, Is.Empty);
         }
     }
@@ -82,7 +82,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(result, Is.EqualTo(new ResumeResult(0, 1)));
+            Assert.That((result.Resumed, result.Expired), Is.EqualTo((0, 1)));
             Assert.That(recorded!.Deliveries.Single().Status, Is.EqualTo(DeliveryStatus.Expired));
             Assert.That(_fcm.Calls, Is.Empty);
         }

@@ -150,12 +150,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(256)")
                         .HasColumnName("message_type");
 
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("outcome");
-
                     b.Property<byte[]>("RawBody")
                         .IsRequired()
                         .HasColumnType("bytea")
@@ -177,11 +171,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(256)")
                         .HasColumnName("twi_message_id");
 
-                    b.Property<int>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("integer")
-                        .HasColumnName("version");
-
                     b.HasKey("Id")
                         .HasName("pk_call_notifications");
 
@@ -196,8 +185,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_call_notifications_account_sid_twi_message_id");
 
                     b.ToTable("call_notifications", (string)null);
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("CallNotify.Domain.Notifications.Delivery", b =>
@@ -206,18 +193,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasMaxLength(34)
                         .HasColumnType("character varying(34)")
                         .HasColumnName("id");
-
-                    b.Property<DateTimeOffset?>("AcceptedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("accepted_at");
-
-                    b.Property<DateTimeOffset?>("AcknowledgedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("acknowledged_at");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer")
-                        .HasColumnName("attempts");
 
                     b.Property<string>("BindingId")
                         .HasMaxLength(34)
@@ -230,18 +205,9 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(16)")
                         .HasColumnName("channel");
 
-                    b.Property<bool>("ClientGone")
-                        .HasColumnType("boolean")
-                        .HasColumnName("client_gone");
-
-                    b.Property<string>("LastError")
-                        .HasMaxLength(500)
-                        .HasColumnType("character varying(500)")
-                        .HasColumnName("last_error");
-
-                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                    b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("next_attempt_at");
+                        .HasColumnName("created_at");
 
                     b.Property<string>("NotificationId")
                         .IsRequired()
@@ -254,28 +220,13 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(34)")
                         .HasColumnName("session_id");
 
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("status");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
                     b.HasKey("Id")
                         .HasName("pk_deliveries");
 
                     b.HasIndex("NotificationId")
                         .HasDatabaseName("ix_deliveries_notification_id");
 
-                    b.HasIndex("Status", "NextAttemptAt")
-                        .HasDatabaseName("ix_deliveries_status_next_attempt_at");
-
                     b.ToTable("deliveries", (string)null);
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.InstanceRecord", b =>
@@ -350,26 +301,26 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
 
                     b.OwnsMany("CallNotify.Domain.Notifications.DeliveryEvent", "Events", b1 =>
                         {
-                            b1.Property<long>("Id")
-                                .ValueGeneratedOnAdd()
-                                .HasColumnType("bigint")
-                                .HasColumnName("id");
+                            b1.Property<string>("DeliveryId")
+                                .HasColumnType("character varying(34)")
+                                .HasColumnName("delivery_id");
 
-                            NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b1.Property<long>("Id"));
+                            b1.Property<int>("Sequence")
+                                .HasColumnType("integer")
+                                .HasColumnName("sequence");
 
                             b1.Property<DateTimeOffset>("At")
                                 .HasColumnType("timestamp with time zone")
                                 .HasColumnName("at");
 
-                            b1.Property<string>("DeliveryId")
-                                .IsRequired()
-                                .HasColumnType("character varying(34)")
-                                .HasColumnName("delivery_id");
-
                             b1.Property<string>("Detail")
                                 .HasMaxLength(500)
                                 .HasColumnType("character varying(500)")
                                 .HasColumnName("detail");
+
+                            b1.Property<DateTimeOffset?>("DueAt")
+                                .HasColumnType("timestamp with time zone")
+                                .HasColumnName("due_at");
 
                             b1.Property<string>("Kind")
                                 .IsRequired()
@@ -377,11 +328,12 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                                 .HasColumnType("character varying(16)")
                                 .HasColumnName("kind");
 
-                            b1.HasKey("Id")
+                            b1.HasKey("DeliveryId", "Sequence")
                                 .HasName("pk_delivery_events");
 
-                            b1.HasIndex("DeliveryId")
-                                .HasDatabaseName("ix_delivery_events_delivery_id");
+                            b1.HasIndex("DueAt")
+                                .HasDatabaseName("ix_delivery_events_due_at")
+                                .HasFilter("due_at IS NOT NULL");
 
                             b1.ToTable("delivery_events", (string)null);
 

@@ -144,12 +144,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("message_type");
 
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("outcome");
-
                     b.Property<byte[]>("RawBody")
                         .IsRequired()
                         .HasColumnType("BLOB")
@@ -170,11 +164,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT")
                         .HasColumnName("twi_message_id");
-
-                    b.Property<int>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("version");
 
                     b.HasKey("Id")
                         .HasName("pk_call_notifications");
@@ -199,18 +188,6 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<long?>("AcceptedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("accepted_at");
-
-                    b.Property<long?>("AcknowledgedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("acknowledged_at");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("attempts");
-
                     b.Property<string>("BindingId")
                         .HasMaxLength(34)
                         .HasColumnType("TEXT")
@@ -222,18 +199,9 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("channel");
 
-                    b.Property<bool>("ClientGone")
+                    b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
-                        .HasColumnName("client_gone");
-
-                    b.Property<string>("LastError")
-                        .HasMaxLength(500)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("last_error");
-
-                    b.Property<long?>("NextAttemptAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("next_attempt_at");
+                        .HasColumnName("created_at");
 
                     b.Property<string>("NotificationId")
                         .IsRequired()
@@ -246,24 +214,11 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("session_id");
 
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("status");
-
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("updated_at");
-
                     b.HasKey("Id")
                         .HasName("pk_deliveries");
 
                     b.HasIndex("NotificationId")
                         .HasDatabaseName("ix_deliveries_notification_id");
-
-                    b.HasIndex("Status", "NextAttemptAt")
-                        .HasDatabaseName("ix_deliveries_status_next_attempt_at");
 
                     b.ToTable("deliveries", (string)null);
                 });
@@ -340,24 +295,26 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.OwnsMany("CallNotify.Domain.Notifications.DeliveryEvent", "Events", b1 =>
                         {
-                            b1.Property<long>("Id")
-                                .ValueGeneratedOnAdd()
+                            b1.Property<string>("DeliveryId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("delivery_id");
+
+                            b1.Property<int>("Sequence")
                                 .HasColumnType("INTEGER")
-                                .HasColumnName("id");
+                                .HasColumnName("sequence");
 
                             b1.Property<long>("At")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("at");
 
-                            b1.Property<string>("DeliveryId")
-                                .IsRequired()
-                                .HasColumnType("TEXT")
-                                .HasColumnName("delivery_id");
-
                             b1.Property<string>("Detail")
                                 .HasMaxLength(500)
                                 .HasColumnType("TEXT")
                                 .HasColumnName("detail");
+
+                            b1.Property<long?>("DueAt")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("due_at");
 
                             b1.Property<string>("Kind")
                                 .IsRequired()
@@ -365,11 +322,12 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                                 .HasColumnType("TEXT")
                                 .HasColumnName("kind");
 
-                            b1.HasKey("Id")
+                            b1.HasKey("DeliveryId", "Sequence")
                                 .HasName("pk_delivery_events");
 
-                            b1.HasIndex("DeliveryId")
-                                .HasDatabaseName("ix_delivery_events_delivery_id");
+                            b1.HasIndex("DueAt")
+                                .HasDatabaseName("ix_delivery_events_due_at")
+                                .HasFilter("due_at IS NOT NULL");
 
                             b1.ToTable("delivery_events", (string)null);
 
