@@ -57,6 +57,41 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public async Task WritesThatMayWaitGatherIntoOneTransactionWhileTheOthersGoAtOnce()
+    {
+        await using var groupCommit = new GroupCommit(_dataSource, NullLogger<GroupCommit>.Instance);
+
+        // Ten of each, one at a time, each 1 ms after the last was queued (never two queued at once by chance).
+        var waiting = new List<Task<bool>>();
+        for (var i = 0; i < 10; i++)
+        {
+            waiting.Add(groupCommit.WriteAsync(new ItemInsert(i, "waits", mayWait: true), CancellationToken.None));
+            await Task.Delay(TimeSpan.FromMilliseconds(0.3));
+        }
+
+        Assert.That(await Task.WhenAll(waiting), Is.All.True);
+        for (var i = 10; i < 20; i++)
+        {
+            Assert.That(await groupCommit.WriteAsync(new ItemInsert(i, "urgent"), CancellationToken.None), Is.True);
+        }
+
+        await using var count = _dataSource.CreateCommand("SELECT note, count(DISTINCT xmin::text) FROM items GROUP BY note ORDER BY note");
+        await using var reader = await count.ExecuteReaderAsync();
+        var transactions = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            transactions[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        TestContext.Out.WriteLine($"10 writes that may wait: {transactions["waits"]} transaction(s); 10 that may not, one after another: {transactions["urgent"]}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(transactions["waits"], Is.LessThanOrEqualTo(3), $"queued within {GroupCommit.Linger.TotalMilliseconds} ms of each other, they share a transaction");
+            Assert.That(transactions["urgent"], Is.EqualTo(10), "a write an answer waits for is never held back");
+        }
+    }
+
+    [Test]
     public async Task AFaultyStatementFailsAloneAndItsNeighboursStillCommit()
     {
         var log = new ReplayLog();
@@ -167,14 +202,17 @@ public sealed class GroupCommitTests
     }
 
     /// <summary>A write kind for the test table: one multi-row INSERT for every write of a batch.</summary>
-    private sealed class ItemInsert(int id, string note, bool onConflictDoNothing = false)
-        : GroupWrite(onConflictDoNothing ? IgnoringDuplicates : Strict)
+    private sealed class ItemInsert(int id, string note, bool onConflictDoNothing = false, bool mayWait = false)
+        : GroupWrite(mayWait ? Waiting : onConflictDoNothing ? IgnoringDuplicates : Strict)
     {
         private static readonly GroupWriteKind Strict = new InsertKind(string.Empty);
         private static readonly GroupWriteKind IgnoringDuplicates = new InsertKind(" ON CONFLICT (id) DO NOTHING");
+        private static readonly GroupWriteKind Waiting = new InsertKind(string.Empty, mayWait: true);
 
-        private sealed class InsertKind(string onConflict) : GroupWriteKind("insert items", Sql(onConflict))
+        private sealed class InsertKind(string onConflict, bool mayWait = false) : GroupWriteKind("insert items", Sql(onConflict))
         {
+            public override bool MayWait => mayWait;
+
             private static string Sql(string onConflict) =>
                 "WITH input AS (SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS i(id, note, position)), " +
                     "inserted AS (INSERT INTO items (id, note) SELECT id, note FROM input ORDER BY position" + onConflict + " RETURNING id, note) " +

@@ -18,6 +18,6 @@ internal static class DeliveryHistoryBackfill
             UNION ALL SELECT id, updated_at, 'expired', 'invite-expired', 2 FROM deliveries WHERE status = 'expired'
             UNION ALL SELECT id, acknowledged_at, 'acknowledged', NULL, 3 FROM deliveries WHERE acknowledged_at IS NOT NULL
         ) AS history
-        ORDER BY delivery_id, step, at
+        ORDER BY delivery_id, step, at;
         """;
 }

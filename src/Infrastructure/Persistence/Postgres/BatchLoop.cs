@@ -16,11 +16,12 @@ internal static class BatchLoop
     /// trace (or any other async-local state) of whichever caller happened to create them. Each caller's share of a
     /// round trip is traced by a span of its own (<c>store write</c>, <c>store lookup</c>).
     /// </remarks>
-    public static Task[] Start<T>(ChannelReader<T> queue, int loops, int maxBatch, Func<List<T>, Task> process)
+    /// <param name="linger">How long a loop waits, once something has queued, for more to join it (zero: not at all).</param>
+    public static Task[] Start<T>(ChannelReader<T> queue, int loops, int maxBatch, Func<List<T>, Task> process, TimeSpan linger = default)
     {
         using (ExecutionContext.SuppressFlow())
         {
-            return [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process)))];
+            return [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process, linger)))];
         }
     }
 
@@ -37,11 +38,16 @@ internal static class BatchLoop
         return span;
     }
 
-    private static async Task RunAsync<T>(ChannelReader<T> queue, int maxBatch, Func<List<T>, Task> process)
+    private static async Task RunAsync<T>(ChannelReader<T> queue, int maxBatch, Func<List<T>, Task> process, TimeSpan linger)
     {
         var batch = new List<T>(maxBatch);
         while (await queue.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (linger > TimeSpan.Zero)
+            {
+                await Task.Delay(linger).ConfigureAwait(false);
+            }
+
             batch.Clear();
             while (batch.Count < maxBatch && queue.TryRead(out var item))
             {

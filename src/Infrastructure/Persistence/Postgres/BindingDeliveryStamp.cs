@@ -12,6 +12,9 @@ internal sealed class BindingDeliveryStamp(string bindingId, DateTimeOffset at) 
 
     private sealed class StampKind() : GroupWriteKind("update bindings", Sql)
     {
+        // Nobody's answer waits for the stamp.
+        public override bool MayWait => true;
+
         // The latest stamp per binding when a batch carries several for one, and never one older than the stored one
         // (stamps of concurrent deliveries may commit out of order).
         private const string Sql = """

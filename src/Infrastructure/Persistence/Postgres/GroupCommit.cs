@@ -36,8 +36,15 @@ public sealed class GroupCommit : IAsyncDisposable
     /// </summary>
     public const int MaxQueued = 4 * MaxBatch;
 
-    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(MaxQueued) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+    /// <summary>
+    /// How long the writes that may wait (<see cref="GroupWriteKind.MayWait"/>) gather before their transaction: nobody's
+    /// answer waits for them, and under load a few milliseconds make one transaction of tens of them instead of one
+    /// each (ADR 0021). They have a writer of their own, so they never delay a write an answer waits for.
+    /// </summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(5);
+
+    private readonly Channel<PendingWrite> _queue = NewQueue();
+    private readonly Channel<PendingWrite> _waitingQueue = NewQueue();
 
     private volatile bool _disposed;
 
@@ -48,8 +55,15 @@ public sealed class GroupCommit : IAsyncDisposable
         _dataSource = dataSource;
         _logger = logger;
         _metrics = metrics;
-        _writers = BatchLoop.Start(_queue.Reader, Writers, MaxBatch, CommitAsync);
+        _writers =
+        [
+            .. BatchLoop.Start(_queue.Reader, Writers, MaxBatch, CommitAsync),
+            .. BatchLoop.Start(_waitingQueue.Reader, 1, MaxBatch, CommitAsync, Linger),
+        ];
     }
+
+    private static Channel<PendingWrite> NewQueue() => Channel.CreateBounded<PendingWrite>(
+        new BoundedChannelOptions(MaxQueued) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
 
     /// <summary>
     /// Runs <paramref name="write"/> in the next shared transaction; completes once committed with whether the write
@@ -61,7 +75,7 @@ public sealed class GroupCommit : IAsyncDisposable
         using var span = BatchLoop.StartCallerSpan("store write", write.Kind.Name, write.Kind.QueryText);
 
         var pending = new PendingWrite(write);
-        if (!_queue.Writer.TryWrite(pending))
+        if (!(write.Kind.MayWait ? _waitingQueue : _queue).Writer.TryWrite(pending))
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             throw new StoreUnavailableException($"The store's write queue is full ({MaxQueued} writes waiting).");
@@ -167,6 +181,7 @@ public sealed class GroupCommit : IAsyncDisposable
     {
         _disposed = true;
         _queue.Writer.TryComplete();
+        _waitingQueue.Writer.TryComplete();
         await Task.WhenAll(_writers).ConfigureAwait(false);
     }
 

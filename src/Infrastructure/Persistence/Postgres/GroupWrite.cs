@@ -24,6 +24,12 @@ public abstract class GroupWriteKind(string name, string queryText)
     public string QueryText { get; } = queryText;
 
     /// <summary>
+    /// True for writes nobody's answer waits for (a delivery's events, a binding's stamp): the group commit lets them
+    /// gather for a few milliseconds first (<see cref="GroupCommit.Linger"/>), so that many share one transaction.
+    /// </summary>
+    public virtual bool MayWait => false;
+
+    /// <summary>
     /// One statement that writes every row of <paramref name="writes"/> (all of this kind) and returns one row per
     /// write it applied: that write's 1-based position in the list as its first column, a <c>bigint</c> (PostgreSQL's
     /// <c>WITH ORDINALITY</c>). A write not returned was not applied (a conflict or a failed version check, as the statement defines).

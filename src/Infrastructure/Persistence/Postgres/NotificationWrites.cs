@@ -127,6 +127,10 @@ internal sealed class DeliveryEventsAppend : GroupWrite
 
     private sealed class AppendKind() : GroupWriteKind("insert delivery_events", Sql)
     {
+        // The answer does not wait for a delivery's events when it is decided by an accepted send (ADR 0019); only an
+        // answer decided by failures waits, a few milliseconds longer.
+        public override bool MayWait => true;
+
         // Every write is applied once the statement succeeds: one row per write, 1 to $7.
         private const string Sql = $"""
             WITH e AS (
