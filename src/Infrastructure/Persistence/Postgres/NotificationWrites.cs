@@ -6,8 +6,9 @@ using NpgsqlTypes;
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
 /// <summary>
-/// Records a new notification with its deliveries (who each goes to) and any history they already have, unless
-/// (account, twi_message_id) is already recorded. Applied = inserted. The values are taken when the write is made.
+/// Records a new notification with its deliveries (who each goes to), unless (account, twi_message_id) is already
+/// recorded. Applied = inserted. The values are taken when the write is made. A new notification has no history yet
+/// (<see cref="PostgresNotificationRepository.TryAddAsync"/> appends one it was given separately).
 /// </summary>
 internal sealed class NotificationInsert : GroupWrite
 {
@@ -25,7 +26,6 @@ internal sealed class NotificationInsert : GroupWrite
     private readonly DateTimeOffset _receivedAt;
     private readonly DateTimeOffset _expiresAt;
     private readonly DeliveryRow[] _deliveries;
-    private readonly EventRow[] _events;
 
     public NotificationInsert(CallNotification notification)
         : base(Statement)
@@ -42,13 +42,12 @@ internal sealed class NotificationInsert : GroupWrite
         _receivedAt = notification.ReceivedAt;
         _expiresAt = notification.ExpiresAt;
         _deliveries = [.. notification.Deliveries.Select(DeliveryRow.Of)];
-        _events = [.. notification.Deliveries.SelectMany(d => d.Events.Select(e => EventRow.Of(d, e)))];
     }
 
     private sealed class InsertKind() : GroupWriteKind("insert call_notifications", Sql)
     {
-        // The deliveries (and their histories) go in from the notifications the first insert returned: a message
-        // already recorded (by another request, or twice in this very batch) inserts neither its row nor its deliveries.
+        // The deliveries go in from the notifications the first insert returned: a message already recorded (by another
+        // request, or twice in this very batch) inserts neither its row nor its deliveries.
         private const string Sql = $"""
             WITH input AS (
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -66,14 +65,7 @@ internal sealed class NotificationInsert : GroupWrite
                 SELECT d.id, d.notification_id, d.binding_id, d.session_id, d.channel, d.created_at
                 FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[])
                     AS d(id, notification_id, binding_id, session_id, channel, created_at)
-                JOIN n ON n.id = d.notification_id
-                RETURNING id),
-            e AS (
-                INSERT INTO delivery_events ({StoreColumns.Event})
-                SELECT e.delivery_id, e.sequence, e.at, e.kind, e.detail, e.due_at
-                FROM unnest($18::text[], $19::int[], $20::timestamptz[], $21::text[], $22::text[], $23::timestamptz[])
-                    AS e(delivery_id, sequence, at, kind, detail, due_at)
-                JOIN d ON d.id = e.delivery_id)
+                JOIN n ON n.id = d.notification_id)
             SELECT input.position FROM input JOIN n ON n.id = input.id
             """;
 
@@ -100,7 +92,6 @@ internal sealed class NotificationInsert : GroupWrite
             p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.SessionId)]));
             p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Channel)]));
             p.Add(PgParameters.TimeArray([.. deliveries.Select(d => (DateTimeOffset?)d.CreatedAt)]));
-            EventRow.AddAll(p, [.. rows.SelectMany(r => r._events)]);
             return command;
         }
     }

@@ -70,6 +70,13 @@ internal sealed class PostgresNotificationRepository(
             return false;
         }
 
+        // A notification the webhook records has no history yet; one given with a history gets it appended.
+        EventRow[] history = [.. notification.Deliveries.SelectMany(d => d.Events.Select(e => EventRow.Of(d, e)))];
+        if (history.Length > 0)
+        {
+            await groupCommit.WriteAsync(new DeliveryEventsAppend(history), cancellationToken);
+        }
+
         _recent.Remember(notification);
         return true;
     }
