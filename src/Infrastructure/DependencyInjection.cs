@@ -71,22 +71,22 @@ public static class DependencyInjection
         }
 
         AddSessionRouting(services, store);
+        // The admin API, registrations and the sweeper: EF Core on both stores.
         services.AddSingleton<BindingRepository>();
+        services.AddSingleton<IBindingRepository>(sp => sp.GetRequiredService<BindingRepository>());
         services.AddSingleton<NotificationRepository>();
+        services.AddSingleton<INotificationHistory>(sp => sp.GetRequiredService<NotificationRepository>());
         if (store.Provider == StorageProvider.Postgres)
         {
-            // The webhook's path in plain Npgsql with group commit; the rest through EF Core (docs/decisions/0012).
+            // The webhook's and the delivery pipeline's path: plain Npgsql, batched lookups, group commit (ADR 0021).
             services.AddSingleton<StoreMetrics>();
             services.AddSingleton<GroupCommit>();
-            services.AddSingleton<IBindingRepository, PostgresBindingRepository>();
-            services.AddSingleton<INotificationRepository, PostgresNotificationRepository>();
-            services.AddSingleton<ICalleeLookup, PostgresCalleeLookup>();
+            services.AddSingleton<PostgresCalleeLookup>();
+            services.AddSingleton<INotificationStore, PostgresNotificationStore>();
         }
         else
         {
-            services.AddSingleton<IBindingRepository>(sp => sp.GetRequiredService<BindingRepository>());
-            services.AddSingleton<INotificationRepository>(sp => sp.GetRequiredService<NotificationRepository>());
-            services.AddSingleton<ICalleeLookup, CalleeLookup>();
+            services.AddSingleton<INotificationStore>(sp => sp.GetRequiredService<NotificationRepository>());
         }
 
         services.AddSingleton<StoreMigrator>();

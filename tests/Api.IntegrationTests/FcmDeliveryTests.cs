@@ -201,7 +201,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
             AccountSid.Parse(CallNotifyApp.AccountSid), messageId, "CA1", "client:alice", "client:bob", ClientIdentity.Parse("bob"), "twilio.voice.call",
             body, DateTimeOffset.UtcNow.AddSeconds(-receivedSecondsAgo), TimeSpan.FromSeconds(30),
             [DeliveryTarget.ForBinding(binding.GetProperty("id").GetString()!, ChannelKind.Fcm)]);
-        Assert.That(await App.Services.GetRequiredService<INotificationRepository>().TryAddAsync(notification, CancellationToken.None), Is.True);
+        Assert.That(await App.Services.GetRequiredService<INotificationStore>().TryAddAsync(notification, CancellationToken.None), Is.True);
         return messageId;
     }
 

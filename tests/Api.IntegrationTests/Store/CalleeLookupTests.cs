@@ -26,7 +26,7 @@ public sealed class CalleeLookupTests
     {
         await using var app = new CallNotifyApp(_store);
         var bindings = app.Services.GetRequiredService<IBindingRepository>();
-        var lookup = app.Services.GetRequiredService<ICalleeLookup>();
+        var lookup = app.Services.GetRequiredService<INotificationStore>();
         var account = AccountSid.Parse(CallNotifyApp.AccountSid);
         var now = DateTimeOffset.UtcNow;
 
@@ -52,7 +52,7 @@ public sealed class CalleeLookupTests
 
         var asked = Enumerable.Range(0, 600).Select(i => "lookup-" + (i * 7 % callees)).ToList();
         var answers = await Task.WhenAll(asked.Select(identity => Task.Run(() =>
-            lookup.FindAsync(account, ClientIdentity.Parse(identity), now, CancellationToken.None))));
+            lookup.FindCalleesAsync(account, ClientIdentity.Parse(identity), now, CancellationToken.None))));
 
         for (var i = 0; i < asked.Count; i++)
         {
@@ -75,7 +75,8 @@ public sealed class CalleeLookupTests
         await bindings.AddAsync(second, CancellationToken.None);
 
         // Stamps of both bindings at once, so batches carry several of one binding: each keeps its own latest.
-        await Task.WhenAll(Enumerable.Range(1, 40).Select(i => Task.Run(() => bindings.RecordDeliveryAsync(
+        var store = app.Services.GetRequiredService<INotificationStore>();
+        await Task.WhenAll(Enumerable.Range(1, 40).Select(i => Task.Run(() => store.RecordBindingDeliveryAsync(
             i % 2 == 0 ? first.Id : second.Id, now.AddSeconds(i), CancellationToken.None))));
 
         Assert.That((await bindings.GetAsync(first.Id, CancellationToken.None))!.LastDeliveryAt, Is.EqualTo(now.AddSeconds(40)).Within(TimeSpan.FromMilliseconds(1)));

@@ -20,7 +20,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
 
     private TestStore _store = null!;
     private CallNotifyApp _app = null!;
-    private INotificationRepository _notifications = null!;
+    private INotificationStore _notifications = null!;
     private DateTimeOffset _now;
 
     [OneTimeSetUp]
@@ -29,7 +29,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
         _store = await TestStore.CreateAsync(kind);
         _app = new CallNotifyApp(_store);
         _ = _app.BaseAddress;
-        _notifications = _app.Services.GetRequiredService<INotificationRepository>();
+        _notifications = _app.Services.GetRequiredService<INotificationStore>();
     }
 
     [OneTimeTearDown]
@@ -158,7 +158,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
         var after = await _notifications.FindStalledAsync(_now, _now.AddSeconds(1), 1000, CancellationToken.None);
         await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(delivery.Id, DeliveryResult.Accepted(), _now.AddMilliseconds(5)), CancellationToken.None);
         var final = await _notifications.FindStalledAsync(_now.AddSeconds(-1), _now.AddSeconds(1), 1000, CancellationToken.None);
-        var purged = await _notifications.PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
+        var purged = await _app.Services.GetRequiredService<INotificationHistory>().PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -204,7 +204,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
     {
         // A second instance on the same store: its own memory of what it wrote, its own writer.
         await using var other = new CallNotifyApp(_store);
-        var otherNotifications = other.Services.GetRequiredService<INotificationRepository>();
+        var otherNotifications = other.Services.GetRequiredService<INotificationStore>();
         var notification = New(clients: 1);
         await _notifications.TryAddAsync(notification, CancellationToken.None);
         var delivery = notification.Deliveries.Single();
@@ -221,7 +221,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
         var read = await ReadAsync(notification);
         Assert.That(History(read.GetDelivery(delivery.Id)), Is.EqualTo(string.Join(", ", Enumerable.Repeat("taken-over:", 5))));
 
-        async Task<bool> TakeOverAsync(INotificationRepository store, DateTimeOffset at)
+        async Task<bool> TakeOverAsync(INotificationStore store, DateTimeOffset at)
         {
             var tookOver = false;
             await Task.Yield();

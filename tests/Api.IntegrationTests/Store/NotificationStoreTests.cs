@@ -28,8 +28,8 @@ public sealed class NotificationStoreTests
     {
         await using var a = new CallNotifyApp(_store);
         await using var b = new CallNotifyApp(_store);
-        var storeA = a.Services.GetRequiredService<INotificationRepository>();
-        var storeB = b.Services.GetRequiredService<INotificationRepository>();
+        var storeA = a.Services.GetRequiredService<INotificationStore>();
+        var storeB = b.Services.GetRequiredService<INotificationStore>();
         var notification = Receive();
         var first = notification.Deliveries[0].Id;
         Assert.That(await storeA.TryAddAsync(notification, CancellationToken.None), Is.True);
@@ -55,8 +55,8 @@ public sealed class NotificationStoreTests
     {
         await using var a = new CallNotifyApp(_store);
         await using var b = new CallNotifyApp(_store);
-        var storeA = a.Services.GetRequiredService<INotificationRepository>();
-        var storeB = b.Services.GetRequiredService<INotificationRepository>();
+        var storeA = a.Services.GetRequiredService<INotificationStore>();
+        var storeB = b.Services.GetRequiredService<INotificationStore>();
         var notification = Receive();
         var first = notification.Deliveries[0].Id;
         var second = notification.Deliveries[1].Id;
@@ -82,7 +82,7 @@ public sealed class NotificationStoreTests
     public async Task ARecordIsReadBackExactlyAsWritten()
     {
         await using var a = new CallNotifyApp(_store);
-        var store = a.Services.GetRequiredService<INotificationRepository>();
+        var store = a.Services.GetRequiredService<INotificationStore>();
         var notification = Receive();
 
         Assert.That(await store.TryAddAsync(notification, CancellationToken.None), Is.True);
@@ -106,7 +106,7 @@ public sealed class NotificationStoreTests
     public async Task ConcurrentWritesOfManyNotificationsSharingStatementsEachLandOnTheirOwnRows()
     {
         await using var a = new CallNotifyApp(_store);
-        var store = a.Services.GetRequiredService<INotificationRepository>();
+        var store = a.Services.GetRequiredService<INotificationStore>();
         var notifications = Enumerable.Range(0, 80).Select(_ => Receive()).ToList();
 
         // Inserted together, then each one's own result recorded together: one accepted, the other failed with its
@@ -119,7 +119,7 @@ public sealed class NotificationStoreTests
             CancellationToken.None))));
 
         await using var b = new CallNotifyApp(_store);
-        var fresh = b.Services.GetRequiredService<INotificationRepository>();
+        var fresh = b.Services.GetRequiredService<INotificationStore>();
         for (var i = 0; i < notifications.Count; i++)
         {
             var stored = await fresh.FindAsync(AccountSid.Parse(CallNotifyApp.AccountSid), notifications[i].TwiMessageId, CancellationToken.None);

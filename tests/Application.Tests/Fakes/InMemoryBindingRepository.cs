@@ -124,6 +124,7 @@ public sealed class InMemoryBindingRepository : IBindingRepository
         }
     }
 
+    /// <summary>What the notification store's delivery stamp does to a binding (<see cref="InMemoryNotificationRepository"/>).</summary>
     public Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) =>
         UpdateAsync(id, b => { b.RecordDelivery(at); return true; }, cancellationToken);
 

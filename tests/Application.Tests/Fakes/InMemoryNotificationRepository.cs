@@ -6,9 +6,11 @@ namespace CallNotify.Application.Tests.Fakes;
 
 /// <summary>
 /// The notification store in memory: (account, twi_message_id) is unique, every read is a detached copy, and
-/// updates are applied one at a time (as the real store's optimistic concurrency ends up doing).
+/// updates are applied one at a time (as the real stores' conflict retries end up doing). The callee lookup and the
+/// delivery stamp go to <paramref name="bindings"/> and <paramref name="sessions"/> when given.
 /// </summary>
-public sealed class InMemoryNotificationRepository : INotificationRepository
+public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bindings = null, ILiveSessionRegistry? sessions = null)
+    : INotificationStore, INotificationHistory
 {
     private readonly Lock _gate = new();
     private readonly List<CallNotification> _rows = [];
@@ -36,6 +38,13 @@ public sealed class InMemoryNotificationRepository : INotificationRepository
             }
         }
     }
+
+    public async Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(bindings is null ? [] : await bindings.FindActiveAsync(accountSid, identity, now, cancellationToken),
+            sessions is null ? [] : await sessions.FindAsync(accountSid, identity, cancellationToken));
+
+    public Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) =>
+        bindings?.RecordDeliveryAsync(bindingId, at, cancellationToken) ?? Task.CompletedTask;
 
     public Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {

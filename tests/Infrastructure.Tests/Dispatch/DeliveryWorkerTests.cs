@@ -109,19 +109,19 @@ public sealed class DeliveryWorkerTests
     }
 
     /// <summary>A store that has nothing: every result's record finds no notification, which ends the delivery.</summary>
-    private sealed class NoRecord : INotificationRepository
+    private sealed class NoRecord : INotificationStore
     {
         public Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken) => Task.FromResult(true);
 
         public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) => Task.FromResult<CallNotification?>(null);
 
-        public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CallNotification>>([]);
+        public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(new CalleeClients([], []));
 
         public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) => Task.FromResult<CallNotification?>(null);
 
         public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<StalledDelivery>>([]);
 
-        public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) => Task.FromResult(0);
+        public Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>No binding is ever needed: the jobs are WebSocket deliveries.</summary>
@@ -138,8 +138,6 @@ public sealed class DeliveryWorkerTests
         public Task AddAsync(Domain.Bindings.Binding binding, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<Domain.Bindings.Binding?> UpdateAsync(string id, Func<Domain.Bindings.Binding, bool> change, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -15,7 +15,7 @@ namespace CallNotify.Application.Calls.Dispatch;
 /// </summary>
 public sealed class DeliveryRunner(
     IEnumerable<INotificationChannel> channels,
-    INotificationRepository notifications,
+    INotificationStore notifications,
     IBindingRepository bindings,
     TimeProvider time,
     ILogger<DeliveryRunner> logger,
@@ -29,7 +29,7 @@ public sealed class DeliveryRunner(
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(12);
 
     private readonly Dictionary<ChannelKind, INotificationChannel> _channels = channels.ToDictionary(c => c.Kind);
-    private readonly INotificationRepository _notifications = notifications;
+    private readonly INotificationStore _notifications = notifications;
     private readonly IBindingRepository _bindings = bindings;
     private readonly TimeProvider _time = time;
     private readonly ILogger<DeliveryRunner> _logger = logger;
@@ -197,7 +197,7 @@ public sealed class DeliveryRunner(
                     bindingId, message.Channel.ToWire(), PushAddress.Redact(message.Address), reason);
                 break;
             case BindingConsequenceKind.StampDelivery:
-                await _bindings.RecordDeliveryAsync(bindingId, now, cancellationToken);
+                await _notifications.RecordBindingDeliveryAsync(bindingId, now, cancellationToken);
                 break;
             default:
                 break;

@@ -44,8 +44,7 @@ public sealed record WebhookResult(WebhookVerdict Verdict, string? Field = null,
 
 public sealed class ReceiveCallNotificationHandler(
     IWebhookSignatureVerifier signatures,
-    ICalleeLookup callees,
-    INotificationRepository notifications,
+    INotificationStore notifications,
     NotificationDispatcher dispatcher,
     IOptions<DispatchOptions> options,
     IOptions<StoreBudgetOptions> storeBudget,
@@ -95,7 +94,7 @@ public sealed class ReceiveCallNotificationHandler(
         // 3. Lookup: every active client of (account, identity).
         var account = body.AccountSid;
         var now = time.GetUtcNow();
-        var (active, live) = await callees.FindAsync(account, body.Identity, now, budget).WaitAsync(budget);
+        var (active, live) = await notifications.FindCalleesAsync(account, body.Identity, now, budget).WaitAsync(budget);
         if (active.Count == 0 && live.Count == 0)
         {
             // A repeat of a notification whose clients have gone since is still answered from its record.

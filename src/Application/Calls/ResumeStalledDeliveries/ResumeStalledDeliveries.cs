@@ -28,7 +28,7 @@ public sealed record ResumeStalledDeliveriesCommand(DateTimeOffset? ScannedUpTo)
 public sealed record ResumeResult(int Resumed, int Expired, DateTimeOffset ScannedUpTo);
 
 public sealed class ResumeStalledDeliveriesHandler(
-    INotificationRepository notifications,
+    INotificationStore notifications,
     NotificationDispatcher dispatcher,
     TimeProvider time) : ICommandHandler<ResumeStalledDeliveriesCommand, ResumeResult>
 {

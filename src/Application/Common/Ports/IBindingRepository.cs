@@ -3,7 +3,10 @@ using CallNotify.Domain.Common;
 
 namespace CallNotify.Application.Common.Ports;
 
-/// <summary>The binding store. Every method is its own unit of work, safe to call from any thread.</summary>
+/// <summary>
+/// The binding store, EF Core on both stores (the webhook's lookup and the delivery stamp are the
+/// <see cref="INotificationStore"/>'s). Every method is its own unit of work, safe to call from any thread.
+/// </summary>
 public interface IBindingRepository
 {
     Task<Binding?> GetAsync(string id, CancellationToken cancellationToken);
@@ -21,9 +24,6 @@ public interface IBindingRepository
 
     /// <summary>Loads the binding, applies <paramref name="change"/> and saves when it says something changed. Null when absent.</summary>
     Task<Binding?> UpdateAsync(string id, Func<Binding, bool> change, CancellationToken cancellationToken);
-
-    /// <summary>Notes that a push to the binding was accepted at <paramref name="at"/>; nothing happens when it is gone.</summary>
-    Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<bool> DeleteAsync(string id, CancellationToken cancellationToken);
 

@@ -19,7 +19,7 @@ public sealed record SweepResult(int BindingsExpired, int NotificationsPurged, i
 
 public sealed class SweepStoreHandler(
     IBindingRepository bindings,
-    INotificationRepository notifications,
+    INotificationHistory notifications,
     IOptions<RetentionOptions> options,
     IOptions<BindingOptions> bindingOptions,
     TimeProvider time) : ICommandHandler<SweepStoreCommand, SweepResult>

@@ -7,7 +7,7 @@ namespace CallNotify.Application.Notifications.GetNotification;
 
 public sealed record GetNotificationQuery(string? AccountSid, string TwiMessageId) : IQuery<NotificationDto>;
 
-public sealed class GetNotificationHandler(INotificationRepository notifications) : IQueryHandler<GetNotificationQuery, NotificationDto>
+public sealed class GetNotificationHandler(INotificationHistory notifications) : IQueryHandler<GetNotificationQuery, NotificationDto>
 {
     public async ValueTask<NotificationDto> Handle(GetNotificationQuery query, CancellationToken cancellationToken)
     {

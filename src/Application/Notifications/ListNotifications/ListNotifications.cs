@@ -12,7 +12,7 @@ public sealed record ListNotificationsQuery(
     int? PageSize,
     string? PageToken) : IQuery<Page<NotificationDto>>;
 
-public sealed class ListNotificationsHandler(INotificationRepository notifications)
+public sealed class ListNotificationsHandler(INotificationHistory notifications)
     : IQueryHandler<ListNotificationsQuery, Page<NotificationDto>>
 {
     public async ValueTask<Page<NotificationDto>> Handle(ListNotificationsQuery query, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ namespace CallNotify.Application.WebSockets.AcknowledgeDelivery;
 public sealed record AcknowledgeDeliveryCommand(AccountSid AccountSid, ClientIdentity Identity, string SessionId, string TwiMessageId)
     : ICommand<bool>;
 
-public sealed class AcknowledgeDeliveryHandler(INotificationRepository notifications, TimeProvider time)
+public sealed class AcknowledgeDeliveryHandler(INotificationStore notifications, TimeProvider time)
     : ICommandHandler<AcknowledgeDeliveryCommand, bool>
 {
     public async ValueTask<bool> Handle(AcknowledgeDeliveryCommand command, CancellationToken cancellationToken)

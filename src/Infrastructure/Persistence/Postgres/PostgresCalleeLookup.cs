@@ -14,7 +14,7 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 /// twin of <see cref="GroupCommit"/>. Each lookup is still read after it was asked, so it sees every change committed
 /// before its webhook arrived. See docs/decisions/0013.
 /// </summary>
-internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
+internal sealed class PostgresCalleeLookup : IAsyncDisposable
 {
     /// <summary>The most callees one round trip asks for.</summary>
     internal const int MaxBatch = 64;
@@ -25,9 +25,8 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
     // Each callee's rows are read by a lateral index scan of its own, so the statement costs the same whatever plan
     // PostgreSQL keeps for it: a generic plan of a plain join does not know the arrays' sizes and may hash-join a
     // sequential scan of the whole table instead (BatchPlanTests).
-    private const string BindingsSql = """
-        SELECT k.position, b.id, b.account_sid, b."identity", b.channel, b.address, b.environment, b.app_id, b.status,
-               b.inactive_reason, b.created_at, b.updated_at, b.expires_at, b.last_delivery_at
+    private static readonly string BindingsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Binding, "b")}" + """
+
         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(account_sid, "identity", now, position)
         CROSS JOIN LATERAL (
             SELECT * FROM bindings
@@ -48,7 +47,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         ORDER BY k.position, s.id
         """;
 
-    private const string QueryText = BindingsSql + ";\n" + SessionsSql;
+    private static readonly string QueryText = BindingsSql + ";\n" + SessionsSql;
 
     /// <summary>Lookups waiting for a reader, at most: beyond it a lookup is refused at once (<see cref="StoreUnavailableException"/>).</summary>
     internal const int MaxQueued = 16 * MaxBatch;
@@ -114,7 +113,7 @@ internal sealed class PostgresCalleeLookup : ICalleeLookup, IAsyncDisposable
         await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
         while (await reader.ReadAsync().ConfigureAwait(false))
         {
-            lookups[PositionOf(reader)].Bindings.Add(PostgresBindingRepository.ReadBinding(reader, 1));
+            lookups[PositionOf(reader)].Bindings.Add(StoreColumns.ReadBinding(reader, 1));
         }
 
         await reader.NextResultAsync().ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using CallNotify.Domain.Bindings;
+using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Persistence.Configurations;
 using Npgsql;
@@ -23,9 +25,29 @@ internal static class StoreColumns
     /// <summary><c>delivery_events</c>, in the order <see cref="ReadEvent"/> reads them.</summary>
     public const string Event = "delivery_id, sequence, at, kind, detail, due_at";
 
+    /// <summary><c>bindings</c>, in the order <see cref="ReadBinding"/> reads them.</summary>
+    public const string Binding =
+        """id, account_sid, "identity", channel, address, environment, app_id, status, inactive_reason, created_at, updated_at, expires_at, last_delivery_at""";
+
     /// <summary>A column list with every name qualified by <paramref name="alias"/>.</summary>
     public static string Qualified(string columns, string alias) =>
         string.Join(", ", columns.Split(", ").Select(c => alias + "." + c));
+
+    /// <summary>A binding from <see cref="Binding"/>'s columns at <paramref name="at"/>.</summary>
+    public static Binding ReadBinding(NpgsqlDataReader reader, int at) => Domain.Bindings.Binding.Restore(
+        reader.GetString(at),
+        reader.GetString(at + 1),
+        reader.GetString(at + 2),
+        Converters.ParseChannel(reader.GetString(at + 3)),
+        reader.GetString(at + 4),
+        ApnsEnvironments.Parse(reader.GetString(at + 5)),
+        reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6),
+        reader.GetString(at + 7) == "active" ? BindingStatus.Active : BindingStatus.Inactive,
+        reader.IsDBNull(at + 8) ? null : reader.GetString(at + 8),
+        reader.GetFieldValue<DateTimeOffset>(at + 9),
+        reader.GetFieldValue<DateTimeOffset>(at + 10),
+        reader.GetFieldValue<DateTimeOffset>(at + 11),
+        NullableTime(reader, at + 12));
 
     /// <summary>The event's delivery id, and the event, from <see cref="Event"/>'s columns at <paramref name="at"/>.</summary>
     public static (string DeliveryId, DeliveryEvent Event) ReadEvent(NpgsqlDataReader reader, int at = 0) => (

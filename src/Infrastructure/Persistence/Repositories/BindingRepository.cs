@@ -96,13 +96,6 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
         return binding;
     }
 
-    public async Task RecordDeliveryAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Bindings.Where(b => b.Id == id)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastDeliveryAt, at), cancellationToken);
-    }
-
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -6,9 +6,28 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CallNotify.Infrastructure.Persistence.Repositories;
 
-internal sealed class NotificationRepository(IDbContextFactory<CallNotifyDbContext> contexts) : INotificationRepository
+/// <summary>
+/// The notification store in EF Core: on SQLite all of it (<see cref="INotificationStore"/> and
+/// <see cref="INotificationHistory"/>); on PostgreSQL the admin reads and the purge (the webhook's path is
+/// <see cref="Postgres.PostgresNotificationStore"/>'s there).
+/// </summary>
+internal sealed class NotificationRepository(
+    IDbContextFactory<CallNotifyDbContext> contexts,
+    BindingRepository bindings,
+    ILiveSessionRegistry sessions) : INotificationStore, INotificationHistory
 {
     private const int MaxConflictRetries = 10;
+
+    public async Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(await bindings.FindActiveAsync(accountSid, identity, now, cancellationToken),
+            await sessions.FindAsync(accountSid, identity, cancellationToken));
+
+    public async Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Bindings.Where(b => b.Id == bindingId)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastDeliveryAt, at), cancellationToken);
+    }
 
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {

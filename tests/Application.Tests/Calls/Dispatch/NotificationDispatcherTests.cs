@@ -33,7 +33,7 @@ public class NotificationDispatcherTests
     public void SetUp()
     {
         _bindings = new InMemoryBindingRepository();
-        _notifications = new InMemoryNotificationRepository();
+        _notifications = new InMemoryNotificationRepository(_bindings);
         _time = new FakeTimeProvider(Start);
     }
 

@@ -31,8 +31,8 @@ public class ReceiveCallNotificationHandlerTests
     public void SetUp()
     {
         _bindings = new InMemoryBindingRepository();
-        _notifications = new InMemoryNotificationRepository();
         _sessions = new FakeLiveSessionRegistry();
+        _notifications = new InMemoryNotificationRepository(_bindings, _sessions);
         _signatures = new FakeWebhookSignatureVerifier { Verdict = SignatureVerdict.SignedByAccount(TestData.AccountSidValue) };
         _signatures.ConfiguredAccounts.Add(TestData.AccountSidValue);
         _signatures.ConfiguredAccounts.Add(TestData.OtherAccountSidValue);
@@ -53,16 +53,16 @@ public class ReceiveCallNotificationHandlerTests
         Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, channels);
 
     private ReceiveCallNotificationHandler Handler(TimeProvider time, DispatchOptions dispatch, params INotificationChannel[] channels) =>
-        Handler(time, dispatch, new CalleeLookup(_bindings, _sessions), _notifications, channels);
+        Handler(time, dispatch, _notifications, channels);
 
     private ReceiveCallNotificationHandler Handler(
-        TimeProvider time, DispatchOptions dispatch, ICalleeLookup callees, INotificationRepository notifications, params INotificationChannel[] channels)
+        TimeProvider time, DispatchOptions dispatch, INotificationStore notifications, params INotificationChannel[] channels)
     {
         var options = Options.Create(dispatch);
         _jobs = new InlineDeliveryJobs(new DeliveryRunner(channels, notifications, _bindings, time, NullLogger<DeliveryRunner>.Instance));
         var dispatcher = new NotificationDispatcher(_jobs, options, time, NullLogger<NotificationDispatcher>.Instance);
         return new ReceiveCallNotificationHandler(
-            _signatures, callees, notifications, dispatcher, options, Options.Create(new StoreBudgetOptions { WebhookBudgetMilliseconds = 4000 }), time);
+            _signatures, notifications, dispatcher, options, Options.Create(new StoreBudgetOptions { WebhookBudgetMilliseconds = 4000 }), time);
     }
 
     private static Task<WebhookResult> PostAsync(ReceiveCallNotificationHandler handler, byte[] body) =>
@@ -478,8 +478,8 @@ public class ReceiveCallNotificationHandlerTests
     [Test]
     public async Task UnavailableAtTheStoreBudgetWhenTheLookupNeverAnswers()
     {
-        var hung = new HungCalleeLookup();
-        var handler = Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, hung, _notifications);
+        var hung = new HungCalleeLookup(_notifications);
+        var handler = Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, hung);
 
         var answer = handler.Handle(new ReceiveCallNotificationCommand(TestData.WebhookUrl, "c2lnbmF0dXJl", TestData.WebhookBody()), CancellationToken.None).AsTask();
         await Eventually.TrueAsync(() => hung.Asked > 0, Bound);
@@ -501,7 +501,7 @@ public class ReceiveCallNotificationHandlerTests
         await AddBindingAsync(TestData.FcmBinding("fcm-token-1", Start));
         var fcm = new ScriptedNotificationChannel(ChannelKind.Fcm).AlwaysAnswer(DeliveryResult.Accepted());
         var slow = new SlowRecording(_notifications);
-        var handler = Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, new CalleeLookup(_bindings, _sessions), slow, fcm);
+        var handler = Handler(_time, new DispatchOptions { InviteTtlSeconds = 30, ResponseDeadlineMilliseconds = 3000 }, slow, fcm);
 
         var answer = handler.Handle(new ReceiveCallNotificationCommand(TestData.WebhookUrl, "c2lnbmF0dXJl", TestData.WebhookBody()), CancellationToken.None).AsTask();
         await Eventually.TrueAsync(() => slow.Waiting, Bound);
@@ -522,21 +522,36 @@ public class ReceiveCallNotificationHandlerTests
     }
 
     /// <summary>A lookup that never answers (a database frozen mid-query) and ignores cancellation.</summary>
-    private sealed class HungCalleeLookup : ICalleeLookup
+    private sealed class HungCalleeLookup(InMemoryNotificationRepository inner) : INotificationStore
     {
         private int _asked;
 
         public int Asked => Volatile.Read(ref _asked);
 
-        public Task<CalleeClients> FindAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
+        public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _asked);
             return new TaskCompletionSource<CalleeClients>().Task;
         }
+
+        public Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken) =>
+            inner.TryAddAsync(notification, cancellationToken);
+
+        public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
+            inner.FindAsync(accountSid, twiMessageId, cancellationToken);
+
+        public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
+            inner.UpdateAsync(id, change, cancellationToken);
+
+        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
+            inner.FindStalledAsync(dueAfter, dueBy, limit, cancellationToken);
+
+        public Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.RecordBindingDeliveryAsync(bindingId, at, cancellationToken);
     }
 
     /// <summary>A store whose inserts commit only when the test says so, whatever the caller's cancellation.</summary>
-    private sealed class SlowRecording(InMemoryNotificationRepository inner) : INotificationRepository
+    private sealed class SlowRecording(InMemoryNotificationRepository inner) : INotificationStore
     {
         private readonly TaskCompletionSource _commit = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -554,8 +569,8 @@ public class ReceiveCallNotificationHandlerTests
         public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
             inner.FindAsync(accountSid, twiMessageId, cancellationToken);
 
-        public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken) =>
-            inner.ListAsync(query, cancellationToken);
+        public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
+            inner.FindCalleesAsync(accountSid, identity, now, cancellationToken);
 
         public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
             inner.UpdateAsync(id, change, cancellationToken);
@@ -563,7 +578,7 @@ public class ReceiveCallNotificationHandlerTests
         public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
             inner.FindStalledAsync(dueAfter, dueBy, limit, cancellationToken);
 
-        public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
-            inner.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);
+        public Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.RecordBindingDeliveryAsync(bindingId, at, cancellationToken);
     }
 }

@@ -28,7 +28,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
     {
         _time = new FakeTimeProvider(Start);
         _bindings = new InMemoryBindingRepository();
-        _notifications = new InMemoryNotificationRepository();
+        _notifications = new InMemoryNotificationRepository(_bindings);
         _fcm = new ScriptedNotificationChannel(ChannelKind.Fcm).AlwaysAnswer(DeliveryResult.Accepted());
         _jobs = new InlineDeliveryJobs(new DeliveryRunner([_fcm], _notifications, _bindings, _time, NullLogger<DeliveryRunner>.Instance));
         _dispatcher = new NotificationDispatcher(

@@ -8,15 +8,16 @@ using Npgsql;
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
 /// <summary>
-/// The notification store on PostgreSQL. The webhook's path (record, look up, append each delivery's events, find
-/// overdue work) is plain Npgsql with its writes group-committed (<see cref="GroupCommit"/>); the admin list and the
-/// purge are the EF Core repository's. Nothing on the webhook's path rewrites a row: a change appends its events, and
-/// the key (delivery, sequence) lets only one of two concurrent writers append a delivery's next event (ADR 0021).
+/// The webhook's and the delivery pipeline's store on PostgreSQL, plain Npgsql: the callee lookup is batched
+/// (<see cref="PostgresCalleeLookup"/>), the writes group-committed (<see cref="GroupCommit"/>). Nothing here rewrites a
+/// notification or a delivery: a change appends its events, and the key (delivery, sequence) lets only one of two
+/// concurrent writers append a delivery's next event (ADR 0021). The admin API and the sweeper read through EF Core
+/// (<see cref="NotificationRepository"/>), on both stores.
 /// </summary>
-internal sealed class PostgresNotificationRepository(
+internal sealed class PostgresNotificationStore(
     NpgsqlDataSource dataSource,
     GroupCommit groupCommit,
-    NotificationRepository entityFramework) : INotificationRepository
+    PostgresCalleeLookup callees) : INotificationStore
 {
     private readonly RecentNotifications _recent = new();
     private readonly KeyedLock _changing = new();
@@ -62,6 +63,9 @@ internal sealed class PostgresNotificationRepository(
         LIMIT $3
         """;
 
+    public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
+        callees.FindAsync(accountSid, identity, now, cancellationToken);
+
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
         // Not inserted means (account, twi_message_id) was taken.
@@ -83,9 +87,6 @@ internal sealed class PostgresNotificationRepository(
 
     public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
         ReadAsync(SelectEventsByMessageSql, SelectByMessageSql, [accountSid.Value, twiMessageId], cancellationToken);
-
-    public Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken) =>
-        entityFramework.ListAsync(query, cancellationToken);
 
     public async Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
     {
@@ -161,8 +162,8 @@ internal sealed class PostgresNotificationRepository(
         return stalled;
     }
 
-    public Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
-        entityFramework.PurgeReceivedBeforeAsync(cutoff, limit, cancellationToken);
+    public async Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await groupCommit.WriteAsync(new BindingDeliveryStamp(bindingId, at), cancellationToken);
 
     private Task<CallNotification?> GetAsync(string id, CancellationToken cancellationToken) =>
         ReadAsync(SelectEventsByIdSql, SelectByIdSql, [id], cancellationToken);
