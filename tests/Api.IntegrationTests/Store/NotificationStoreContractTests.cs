@@ -3,40 +3,77 @@ using CallNotify.Api.IntegrationTests.Support;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
+using CallNotify.Tests.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallNotify.Api.IntegrationTests.Store;
 
 /// <summary>
 /// One contract for the notification store, run against both stores as the service wires them (plain Npgsql with group
-/// commit on PostgreSQL, EF Core on SQLite), so they cannot drift: what one records, reads back, orders, refuses or
-/// purges, the other does too.
+/// commit on PostgreSQL, EF Core on SQLite) and against the in-memory store Application's tests stand on, so none can
+/// drift: what one records, reads back, orders, refuses, finds overdue or purges, the others do too.
 /// </summary>
-[TestFixture(StoreKind.Postgres)]
-[TestFixture(StoreKind.Sqlite)]
-public sealed class NotificationStoreContractTests(StoreKind kind)
+[TestFixture("postgres")]
+[TestFixture("sqlite")]
+[TestFixture("memory")]
+public sealed class NotificationStoreContractTests(string kind)
 {
     private static readonly AccountSid Account = AccountSid.Parse(CallNotifyApp.AccountSid);
 
-    private TestStore _store = null!;
-    private CallNotifyApp _app = null!;
+    private TestStore? _store;
+    private CallNotifyApp? _app;
+    private InMemoryNotificationRepository? _memory;
     private INotificationStore _notifications = null!;
+    private INotificationHistory _history = null!;
     private DateTimeOffset _now;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _store = await TestStore.CreateAsync(kind);
+        if (kind == "memory")
+        {
+            _memory = new InMemoryNotificationRepository();
+            (_notifications, _history) = (_memory, _memory);
+            return;
+        }
+
+        _store = await TestStore.CreateAsync(kind == "postgres" ? StoreKind.Postgres : StoreKind.Sqlite);
         _app = new CallNotifyApp(_store);
         _ = _app.BaseAddress;
         _notifications = _app.Services.GetRequiredService<INotificationStore>();
+        _history = _app.Services.GetRequiredService<INotificationHistory>();
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        await _app.DisposeAsync();
-        await _store.DisposeAsync();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+    }
+
+    /// <summary>A second instance on the same store (its own memory of what it wrote, its own writer); the same one in memory.</summary>
+    private async Task<(INotificationStore Store, IAsyncDisposable Lifetime)> AnotherInstanceAsync()
+    {
+        if (_memory is not null)
+        {
+            return (_memory, new Nothing());
+        }
+
+        var other = new CallNotifyApp(_store!);
+        _ = other.BaseAddress;
+        return (other.Services.GetRequiredService<INotificationStore>(), other);
+    }
+
+    private sealed class Nothing : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     [SetUp]
@@ -158,7 +195,7 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
         var after = await _notifications.FindStalledAsync(_now, _now.AddSeconds(1), 1000, CancellationToken.None);
         await _notifications.UpdateAsync(notification.Id, n => n.RecordResult(delivery.Id, DeliveryResult.Accepted(), _now.AddMilliseconds(5)), CancellationToken.None);
         var final = await _notifications.FindStalledAsync(_now.AddSeconds(-1), _now.AddSeconds(1), 1000, CancellationToken.None);
-        var purged = await _app.Services.GetRequiredService<INotificationHistory>().PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
+        var purged = await _history.PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -202,9 +239,8 @@ public sealed class NotificationStoreContractTests(StoreKind kind)
     [Test]
     public async Task OfTwoInstancesTakingOneDeliveryOverAtOnceOnlyOneWinsAndTheOtherSeesItsTakeover()
     {
-        // A second instance on the same store: its own memory of what it wrote, its own writer.
-        await using var other = new CallNotifyApp(_store);
-        var otherNotifications = other.Services.GetRequiredService<INotificationStore>();
+        var (otherNotifications, lifetime) = await AnotherInstanceAsync();
+        await using var _ = lifetime;
         var notification = New(clients: 1);
         await _notifications.TryAddAsync(notification, CancellationToken.None);
         var delivery = notification.Deliveries.Single();

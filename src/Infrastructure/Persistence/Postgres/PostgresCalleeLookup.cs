@@ -41,7 +41,7 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
         CROSS JOIN LATERAL (
             SELECT live_sessions.* FROM live_sessions JOIN instances i ON i.id = live_sessions.instance_id
             WHERE live_sessions.account_sid = k.account_sid AND live_sessions."identity" = k."identity" AND
-        """ + " " + PostgresPresence.FreshHeartbeat + """
+        """ + " " + PresenceSql.FreshHeartbeat + """
 
         ) AS s
         ORDER BY k.position, s.id
@@ -119,7 +119,7 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
         await reader.NextResultAsync().ConfigureAwait(false);
         while (await reader.ReadAsync().ConfigureAwait(false))
         {
-            lookups[PositionOf(reader)].Sessions.Add(PostgresPresence.ReadSession(reader, 1));
+            lookups[PositionOf(reader)].Sessions.Add(StoreColumns.ReadSession(reader, 1));
         }
     }
 

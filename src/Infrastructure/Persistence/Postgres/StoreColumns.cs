@@ -1,3 +1,4 @@
+using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
@@ -82,6 +83,17 @@ internal static class StoreColumns
         reader.GetFieldValue<byte[]>(at + 8),
         reader.GetFieldValue<DateTimeOffset>(at + 9),
         reader.GetFieldValue<DateTimeOffset>(at + 10));
+
+    /// <summary>
+    /// A live session from the reader's current row, its columns (id, instance_id, account_sid, identity, connected_at)
+    /// from <paramref name="first"/>, as <see cref="PresenceSql.FindSql"/> selects them.
+    /// </summary>
+    public static LiveSession ReadSession(NpgsqlDataReader reader, int first) => new(
+        reader.GetString(first),
+        reader.GetString(first + 1),
+        reader.GetString(first + 2),
+        reader.GetString(first + 3),
+        reader.GetFieldValue<DateTimeOffset>(first + 4));
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);

@@ -5,6 +5,7 @@ using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CallNotify.Infrastructure.Persistence.Postgres;
 using Npgsql;
 
 namespace CallNotify.Infrastructure.WebSockets.Instances;
@@ -202,12 +203,6 @@ public sealed class PostgresSessionRelay(
         }
     }
 
-    /// <summary>The body of a delivery relayed here, read by the instance holding its session.</summary>
-    private const string RelayedBodySql = """
-        SELECT n.raw_body FROM deliveries d JOIN call_notifications n ON n.id = d.notification_id
-        WHERE d.id = @delivery AND d.session_id = @session
-        """;
-
     private async Task<DeliveryResult> DeliverLocallyAsync(string sessionId, string deliveryId, CancellationToken cancellationToken)
     {
         var session = sessions.Get(sessionId);
@@ -216,7 +211,7 @@ public sealed class PostgresSessionRelay(
             return DeliveryResult.ClientGone(DeliveryErrors.SessionClosed);
         }
 
-        await using var command = dataSource.CreateCommand(RelayedBodySql);
+        await using var command = dataSource.CreateCommand(PresenceSql.RelayedBodySql);
         command.Parameters.AddWithValue("delivery", deliveryId);
         command.Parameters.AddWithValue("session", sessionId);
         if (await command.ExecuteScalarAsync(cancellationToken) is not byte[] body)
@@ -229,7 +224,7 @@ public sealed class PostgresSessionRelay(
 
     private async Task NotifyAsync(string instanceId, RelayMessage message, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
+        await using var command = dataSource.CreateCommand(PresenceSql.NotifySql);
         command.Parameters.AddWithValue("channel", ChannelOf(instanceId));
         command.Parameters.AddWithValue("payload", JsonSerializer.Serialize(message, RelayJsonContext.Default.RelayMessage));
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -3,7 +3,7 @@ using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
 
-namespace CallNotify.Application.Tests.Fakes;
+namespace CallNotify.Tests.Fakes;
 
 /// <summary>The binding store in memory: (channel, address) is unique, and every read is a detached copy.</summary>
 public sealed class InMemoryBindingRepository : IBindingRepository

@@ -2,7 +2,7 @@ using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 
-namespace CallNotify.Application.Tests.Fakes;
+namespace CallNotify.Tests.Fakes;
 
 /// <summary>
 /// The notification store in memory: (account, twi_message_id) is unique, every read is a detached copy, and

@@ -1,7 +1,7 @@
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 
-namespace CallNotify.Application.Tests.Fakes;
+namespace CallNotify.Tests.Fakes;
 
 /// <summary>The WebSocket sessions "connected" right now, on any instance: tests add and remove them.</summary>
 public sealed class FakeLiveSessionRegistry : ILiveSessionRegistry

@@ -2,7 +2,7 @@ using System.Reflection;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Notifications;
 
-namespace CallNotify.Application.Tests.Fakes;
+namespace CallNotify.Tests.Fakes;
 
 /// <summary>
 /// Copies of entities, so the in-memory stores hand out detached copies the way the real store does
