@@ -18,6 +18,8 @@ internal sealed class BenchOptions
           --postgres CS       Npgsql connection string of a role that may create databases
                               (default: CALLNOTIFY_BENCH_POSTGRES; run.sh starts a throwaway server when neither is set)
           --out DIR           where the Markdown results go (default bench/results)
+          --baseline FILE     a report of the current main's run on this machine: adds issue #14's relative targets
+                              (webhook and end-to-end p99 at most half, PostgreSQL CPU per webhook at most 40 %)
           --repo DIR          the CallNotify checkout (default: the current directory)
           --api-dll PATH      default <repo>/src/Api/bin/Release/net10.0/CallNotify.Api.dll
           --bare-dll PATH     default <repo>/bench/Bare/bin/Release/net10.0/Bench.Bare.dll
@@ -69,6 +71,9 @@ internal sealed class BenchOptions
         int.TryParse(Environment.GetEnvironmentVariable("BENCH_POSTGRES_PID"), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
 
     public bool Help { get; private set; }
+
+    /// <summary>A report of the current main's run on this machine, for issue #14's relative targets (<c>--baseline</c>).</summary>
+    public string? Baseline { get; private set; }
 
     public bool Runs(string scenario) => Scenario == "all" || Scenario == scenario;
 
@@ -122,6 +127,7 @@ internal sealed class BenchOptions
                 case "--sessions-duration": options.SessionsDurationSeconds = Positive(name, value, 3600); break;
                 case "--postgres": options.Postgres = NullIfEmpty(value); break;
                 case "--out": options.Out = value; break;
+                case "--baseline": options.Baseline = File.Exists(value) ? Path.GetFullPath(value) : throw new ArgumentException($"--baseline: no file {value}."); break;
                 case "--repo": options.Repo = Path.GetFullPath(value); break;
                 case "--api-dll": options.ApiDll = Path.GetFullPath(value); break;
                 case "--bare-dll": options.BareDll = Path.GetFullPath(value); break;

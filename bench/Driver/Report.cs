@@ -34,7 +34,7 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("| target | measured | result |");
         md.AppendLine("|---|---|---|");
-        foreach (var (target, measured, pass) in Targets(results))
+        foreach (var (target, measured, pass) in Targets(results, run.Options.Baseline is { } baseline ? BaselineScenario.Read(baseline) : null))
         {
             md.AppendLine(Inv($"| {target} | {measured} | {(pass ? "PASS" : "**FAIL**")} |"));
         }
@@ -73,15 +73,40 @@ internal static class Report
         }
 
         md.AppendLine();
-        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main and on the change back to back and compare the two tables. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
+        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main, then `bench/run.sh --baseline <that report>` on the change, back to back; the Targets table then checks them. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
         return md.ToString();
     }
 
-    private static IEnumerable<(string Target, string Measured, bool Pass)> Targets(IReadOnlyList<ScenarioResult> results)
+    private static IEnumerable<(string Target, string Measured, bool Pass)> Targets(
+        IReadOnlyList<ScenarioResult> results, IReadOnlyDictionary<string, BaselineScenario>? baseline)
     {
         if (results.FirstOrDefault(r => r.Name == Scenarios.WebSocket) is { } ws)
         {
             yield return (Inv($"WebSocket throughput ≥ {MinRatio:0.00}× bare"), Inv($"{Ratio(ws.RatioToBare)} ({ws.Throughput:N0} req/s)"), ws.RatioToBare >= MinRatio);
+            if (baseline?.GetValueOrDefault(Scenarios.WebSocket) is { } main)
+            {
+                yield return (
+                    Inv($"websocket: webhook p99 ≤ ½ the baseline's ({Ms(main.WebhookP99Ms)} ms)"),
+                    Inv($"{Ms(ws.WebhookP99Ms)} ms"),
+                    ws.WebhookP99Ms <= main.WebhookP99Ms / 2);
+                if (main.EndToEndP99Ms is { } e2e)
+                {
+                    yield return (Inv($"websocket: end-to-end p99 ≤ ½ the baseline's ({Ms(e2e)} ms)"), Inv($"{Ms(ws.EndToEndP99Ms)} ms"), ws.EndToEndP99Ms <= e2e / 2);
+                }
+
+                if (main.PostgresCpuMsPerRequest is { } pg && ws.PostgresCpuMsPerRequest is { } now)
+                {
+                    yield return (Inv($"websocket: PostgreSQL CPU per webhook ≤ 40 % of the baseline's ({pg:0.000} ms)"), Inv($"{now:0.000} ms ({now / pg:P0})"), now <= 0.4 * pg);
+                }
+            }
+
+            if (baseline?.GetValueOrDefault(Scenarios.WebSocket) is { } mainWs && baseline.GetValueOrDefault(Scenarios.Fcm) is { } mainFcm
+                && results.FirstOrDefault(r => r.Name == Scenarios.Fcm) is { RatioToBare: { } fcmRatio } && ws.RatioToBare is { } wsRatio)
+            {
+                var wsGain = wsRatio / mainWs.RatioToBare;
+                var fcmGain = fcmRatio / mainFcm.RatioToBare;
+                yield return (Inv($"fcm: × bare gains in proportion to websocket's ({wsGain:0.00}× the baseline's)"), Inv($"{fcmGain:0.00}× the baseline's"), fcmGain >= wsGain * 0.9);
+            }
         }
 
         foreach (var r in results.Where(r => r.Delivers))
