@@ -35,8 +35,8 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
         ORDER BY k.position, b.id
         """;
 
-    private const string SessionsSql = """
-        SELECT k.position, s.id, s.instance_id, s.account_sid, s."identity", s.connected_at
+    private static readonly string SessionsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Session, "s")}" + """
+
         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(account_sid, "identity", position)
         CROSS JOIN LATERAL (
             SELECT live_sessions.* FROM live_sessions JOIN instances i ON i.id = live_sessions.instance_id

@@ -17,9 +17,8 @@ internal static class PresenceSql
         """ + " " + FreshHeartbeat;
 
     /// <summary>The live sessions of ($2 account, $3 identity) on instances with a fresh heartbeat.</summary>
-    internal const string FindSql =
-        "SELECT s.id, s.instance_id, s.account_sid, s.\"identity\", s.connected_at " + FreshSessions +
-        " AND s.account_sid = $2 AND s.\"identity\" = $3 ORDER BY s.id";
+    internal static readonly string FindSql =
+        $"SELECT {StoreColumns.Qualified(StoreColumns.Session, "s")} " + FreshSessions + " AND s.account_sid = $2 AND s.\"identity\" = $3 ORDER BY s.id";
 
     internal const string InstanceOfSql = "SELECT s.instance_id " + FreshSessions + " AND s.id = $2";
 
@@ -44,8 +43,8 @@ internal static class PresenceSql
 
     internal const string DeleteInstanceSql = "DELETE FROM instances WHERE id = @id";
 
-    internal const string InsertSql = """
-        INSERT INTO live_sessions (id, instance_id, account_sid, "identity", connected_at)
+    internal const string InsertSql = $"""
+        INSERT INTO live_sessions ({StoreColumns.Session})
         VALUES (@id, @instance, @account, @identity, @connected)
         ON CONFLICT (id) DO NOTHING
         """;

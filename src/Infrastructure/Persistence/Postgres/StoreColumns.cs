@@ -30,6 +30,9 @@ internal static class StoreColumns
     public const string Binding =
         """id, account_sid, "identity", channel, address, environment, app_id, status, inactive_reason, created_at, updated_at, expires_at, last_delivery_at""";
 
+    /// <summary><c>live_sessions</c>, in the order <see cref="ReadSession"/> reads them.</summary>
+    public const string Session = """id, instance_id, account_sid, "identity", connected_at""";
+
     /// <summary>A column list with every name qualified by <paramref name="alias"/>.</summary>
     public static string Qualified(string columns, string alias) =>
         string.Join(", ", columns.Split(", ").Select(c => alias + "." + c));
@@ -84,10 +87,7 @@ internal static class StoreColumns
         reader.GetFieldValue<DateTimeOffset>(at + 9),
         reader.GetFieldValue<DateTimeOffset>(at + 10));
 
-    /// <summary>
-    /// A live session from the reader's current row, its columns (id, instance_id, account_sid, identity, connected_at)
-    /// from <paramref name="first"/>, as <see cref="PresenceSql.FindSql"/> selects them.
-    /// </summary>
+    /// <summary>A live session from <see cref="Session"/>'s columns at <paramref name="first"/>.</summary>
     public static LiveSession ReadSession(NpgsqlDataReader reader, int first) => new(
         reader.GetString(first),
         reader.GetString(first + 1),
