@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
 using CallNotify.Domain.Common;
 
 namespace CallNotify.Domain.Bindings;
@@ -80,15 +82,46 @@ public sealed class Binding
         LastDeliveryAt = lastDeliveryAt,
     };
 
-    public bool IsUsableAt(DateTimeOffset now) => Status == BindingStatus.Active && ExpiresAt > now;
-
     /// <summary>
-    /// Whether a call for (<paramref name="accountSid"/>, <paramref name="identity"/>) may be pushed to this binding at
-    /// <paramref name="now"/>: it is usable and still that callee's (a (channel, address) registered again may have moved
-    /// to another identity or account).
+    /// The one rule of a binding a call for (account, identity) is pushed to at a given time: active, not expired, and
+    /// that callee's (a (channel, address) registered again may have moved to another identity or account). Written
+    /// once as an expression: EF Core translates it for the stores' queries (<see cref="ServingCalleeAt"/>), and
+    /// <see cref="ServesCalleeAt"/> runs it compiled. The PostgreSQL lookup states it in SQL, held to it by the store
+    /// contract tests.
     /// </summary>
-    public bool ServesCalleeAt(string accountSid, string identity, DateTimeOffset now) =>
-        IsUsableAt(now) && AccountSid == accountSid && Identity == identity;
+    private static readonly Expression<Func<Binding, string, string, DateTimeOffset, bool>> ServesCalleeRule =
+        (b, accountSid, identity, now) => b.Status == BindingStatus.Active && b.ExpiresAt > now && b.AccountSid == accountSid && b.Identity == identity;
+
+    private static readonly Func<Binding, string, string, DateTimeOffset, bool> ServesCalleeCompiled = ServesCalleeRule.Compile();
+
+    public bool IsUsableAt(DateTimeOffset now) => ServesCalleeAt(AccountSid, Identity, now);
+
+    /// <summary>Whether a call for (<paramref name="accountSid"/>, <paramref name="identity"/>) may be pushed to this binding at <paramref name="now"/>.</summary>
+    public bool ServesCalleeAt(string accountSid, string identity, DateTimeOffset now) => ServesCalleeCompiled(this, accountSid, identity, now);
+
+    /// <summary>The bindings a call for (<paramref name="accountSid"/>, <paramref name="identity"/>) is pushed to at <paramref name="now"/>, as a query's filter.</summary>
+    public static Expression<Func<Binding, bool>> ServingCalleeAt(string accountSid, string identity, DateTimeOffset now)
+    {
+        var binding = ServesCalleeRule.Parameters[0];
+        var body = new Bind(new Dictionary<ParameterExpression, Expression>
+        {
+            [ServesCalleeRule.Parameters[1]] = Captured(accountSid),
+            [ServesCalleeRule.Parameters[2]] = Captured(identity),
+            [ServesCalleeRule.Parameters[3]] = Captured(now),
+        }).Visit(ServesCalleeRule.Body);
+        return Expression.Lambda<Func<Binding, bool>>(body, binding);
+    }
+
+    // A value as a query parameter (a closure's field), not a constant baked into the query's text.
+    private static MemberExpression Captured<T>(T value) =>
+        Expression.Field(Expression.Constant(new StrongBox<T>(value)), nameof(StrongBox<T>.Value));
+
+    /// <summary>Replaces the rule's parameters with the values of one query.</summary>
+    private sealed class Bind(Dictionary<ParameterExpression, Expression> values) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) =>
+            values.TryGetValue(node, out var value) ? value : node;
+    }
 
     public static Binding Register(
         AccountSid accountSid,

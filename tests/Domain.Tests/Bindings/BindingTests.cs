@@ -235,4 +235,30 @@ public class BindingTests
 
         Assert.That(binding.LastDeliveryAt, Is.EqualTo(Now.AddSeconds(9)));
     }
+
+    [Test]
+    public void TheQueryFilterAndTheMethodAreOneRule()
+    {
+        var active = RegisterFcm("fcm-token-active");
+        var inactive = RegisterFcm("fcm-token-inactive");
+        inactive.Deactivate(InactiveReasons.Unregistered, Now);
+        Binding[] bindings = [active, inactive];
+        var cases =
+            from binding in bindings
+            from account in new[] { Account, OtherAccount }
+            from identity in new[] { Alice, Bob }
+            from at in new[] { Now, Now + Ttl - TimeSpan.FromTicks(1), Now + Ttl }
+            select (binding, account, identity, at);
+
+        foreach (var (binding, account, identity, at) in cases)
+        {
+            var filter = Binding.ServingCalleeAt(account.Value, identity.Value, at).Compile();
+            Assert.That(
+                filter(binding),
+                Is.EqualTo(binding.ServesCalleeAt(account.Value, identity.Value, at)),
+                $"{binding.Status} binding of alice, asked for {account.Value}/{identity.Value} at {at:O}");
+        }
+
+        Assert.That(active.ServesCalleeAt(Account.Value, Alice.Value, Now), Is.True, "the active binding serves its own callee");
+    }
 }

@@ -59,7 +59,7 @@ public sealed class InMemoryBindingRepository : IBindingRepository
             IReadOnlyList<Binding> found =
             [
                 .. _rows.Values
-                    .Where(b => b.AccountSid == accountSid.Value && b.Identity == identity.Value && b.IsUsableAt(now))
+                    .Where(b => b.ServesCalleeAt(accountSid.Value, identity.Value, now))
                     .OrderBy(b => b.Id, StringComparer.Ordinal)
                     .Select(Snapshot.Of),
             ];

@@ -30,10 +30,7 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Bindings.AsNoTracking()
-            .Where(b => b.AccountSid == accountSid.Value
-                && b.Identity == identity.Value
-                && b.Status == BindingStatus.Active
-                && b.ExpiresAt > now)
+            .Where(Binding.ServingCalleeAt(accountSid.Value, identity.Value, now))
             .OrderBy(b => b.Id)
             .ToListAsync(cancellationToken);
     }
