@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using CallNotify.Infrastructure.Twilio;
 
 namespace CallNotify.Bench;
 
@@ -105,17 +106,10 @@ internal sealed class WebhookRequests
     }
 
     /// <summary>Twilio's URL for a JSON body: the webhook URL with <c>bodySHA256=&lt;hex&gt;</c> appended to its query.</summary>
-    public static string SignedUrl(string url, ReadOnlySpan<byte> body)
-    {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(body));
-        var separator = !url.Contains('?', StringComparison.Ordinal) ? "?" : url.EndsWith('?') || url.EndsWith('&') ? string.Empty : "&";
-        return url + separator + "bodySHA256=" + hash;
-    }
+    public static string SignedUrl(string url, ReadOnlySpan<byte> body) => TwilioSignature.WithBodyHash(url, body);
 
-#pragma warning disable CA5350 // HMAC-SHA1 is Twilio's algorithm; the benchmark must sign as Twilio does.
-    public static string Sign(byte[] authToken, string url) =>
-        Convert.ToBase64String(HMACSHA1.HashData(authToken, Encoding.UTF8.GetBytes(url)));
-#pragma warning restore CA5350
+    /// <summary>Signed as the service's own verifier expects (the file is linked from src/Infrastructure/Twilio).</summary>
+    public static string Sign(byte[] authToken, string url) => TwilioSignature.Sign(authToken, url);
 
     /// <summary>
     /// Checks the signing against the vectors of twilio-csharp's own tests (shared/PROTOCOLS.md), so a benchmark never

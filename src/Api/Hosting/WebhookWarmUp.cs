@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using CallNotify.Api.Endpoints;
 using CallNotify.Application.Calls.ReceiveCallNotification;
 using CallNotify.Infrastructure.Configuration;
+using CallNotify.Infrastructure.Twilio;
 using Mediator;
 using Microsoft.Extensions.Options;
 
@@ -71,15 +71,13 @@ public sealed class WebhookWarmUp(
     /// A webhook signed as Twilio signs it (<c>bodySHA256</c> in the URL, HMAC-SHA1 of the URL), to a callee of its
     /// own with a message id of its own.
     /// </summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do not use weak cryptographic algorithms", Justification = "HMAC-SHA1 is Twilio's signature algorithm; HMAC-SHA1 remains sound as a MAC.")]
     public static ReceiveCallNotificationCommand Command(string accountSid, string authToken, string? webhookUrl)
     {
         var unique = Guid.NewGuid().ToString("N");
         var body = Encoding.UTF8.GetBytes(
             $$"""{"twi_account_sid":"{{accountSid}}","twi_call_sid":"CA{{unique}}","twi_from":"client:{{IdentityPrefix}}caller","twi_message_id":"WB{{unique}}","twi_message_type":"twilio.voice.call","twi_to":"client:{{IdentityPrefix}}{{unique}}"}""");
         var url = webhookUrl ?? "http://localhost" + TwilioWebhook.Path;
-        url += (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "bodySHA256=" + Convert.ToHexStringLower(SHA256.HashData(body));
-        var signature = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(url)));
-        return new ReceiveCallNotificationCommand(url, signature, body);
+        url = TwilioSignature.WithBodyHash(url, body);
+        return new ReceiveCallNotificationCommand(url, TwilioSignature.Sign(authToken, url), body);
     }
 }

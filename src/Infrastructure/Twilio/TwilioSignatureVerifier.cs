@@ -15,8 +15,6 @@ namespace CallNotify.Infrastructure.Twilio;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do not use weak cryptographic algorithms", Justification = "HMAC-SHA1 is Twilio's signature algorithm; HMAC-SHA1 remains sound as a MAC.")]
 public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
 {
-    private const string BodyHashParameter = "bodySHA256";
-
     /// <summary>The length of the Base64 of an HMAC-SHA1 (20 bytes).</summary>
     private const int SignatureLength = 28;
 
@@ -65,7 +63,7 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
         }
 
         var asGiven = Encoding.UTF8.GetBytes(url);
-        var alternate = AlternatePortVariant(url) is { } other ? Encoding.UTF8.GetBytes(other) : null;
+        var alternate = TwilioSignature.PortVariant(url) is { } other ? Encoding.UTF8.GetBytes(other) : null;
         Span<byte> computed = stackalloc byte[HMACSHA1.HashSizeInBytes];
         string? signedBy = null;
 
@@ -92,7 +90,7 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
     /// <summary>True when the URL's <c>bodySHA256</c> equals the lower-case hex SHA-256 of the body.</summary>
     internal static bool BodyHashMatches(string url, ReadOnlySpan<byte> body)
     {
-        var expected = QueryValue(url, BodyHashParameter);
+        var expected = QueryValue(url, TwilioSignature.BodyHashParameter);
         if (expected is null || expected.Length != SHA256.HashSizeInBytes * 2)
         {
             return false;
@@ -139,51 +137,5 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
         }
 
         return found;
-    }
-
-    /// <summary>The URL with the scheme's default port added when absent, or removed when present; null when neither applies.</summary>
-    internal static string? AlternatePortVariant(string url)
-    {
-        int defaultPort;
-        int schemeLength;
-        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            defaultPort = 443;
-            schemeLength = "https://".Length;
-        }
-        else if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-        {
-            defaultPort = 80;
-            schemeLength = "http://".Length;
-        }
-        else
-        {
-            return null;
-        }
-
-        var authorityEnd = url.IndexOfAny(['/', '?', '#'], schemeLength);
-        if (authorityEnd < 0)
-        {
-            authorityEnd = url.Length;
-        }
-
-        var authority = url[schemeLength..authorityEnd];
-        var hostEnd = authority.LastIndexOf(']') + 1; // after an IPv6 literal, if any
-        var colon = authority.IndexOf(':', hostEnd);
-        string newAuthority;
-        if (colon < 0)
-        {
-            newAuthority = $"{authority}:{defaultPort}";
-        }
-        else if (authority[(colon + 1)..] == defaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        {
-            newAuthority = authority[..colon];
-        }
-        else
-        {
-            return null;
-        }
-
-        return string.Concat(url.AsSpan(0, schemeLength), newAuthority, url.AsSpan(authorityEnd));
     }
 }

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using CallNotify.Infrastructure.Twilio;
 using System.Text;
 
 namespace CallNotify.Api.IntegrationTests.Support;
@@ -39,10 +39,7 @@ public static class TwilioRequests
         SignedRequest(baseAddress, Encoding.UTF8.GetBytes(body), authToken);
 
     public static string WebhookUrl(Uri baseAddress, byte[] body) =>
-        new Uri(baseAddress, "/calls/notificationWebhook").ToString() + "?bodySHA256=" + Convert.ToHexStringLower(SHA256.HashData(body));
+        TwilioSignature.WithBodyHash(new Uri(baseAddress, "/calls/notificationWebhook").ToString(), body);
 
-#pragma warning disable CA5350 // HMAC-SHA1 is Twilio's algorithm.
-    public static string Sign(string authToken, string url) =>
-        Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(url)));
-#pragma warning restore CA5350
+    public static string Sign(string authToken, string url) => TwilioSignature.Sign(authToken, url);
 }

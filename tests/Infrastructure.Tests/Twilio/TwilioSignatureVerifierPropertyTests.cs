@@ -55,6 +55,64 @@ public sealed class TwilioSignatureVerifierPropertyTests
             1000,
             "correctly signed requests");
 
+    /// <summary>
+    /// Issue #15: on any port, the URL forms a signature may be made over are exactly those Twilio's own RequestValidator
+    /// accepts: as received, without its explicit port (whatever it is), with the default port when it has none. Over
+    /// another port, both refuse.
+    /// </summary>
+    [Test]
+    public Task AcceptsExactlyTheUrlFormsTwiliosRequestValidatorAcceptsOnAnyPort() =>
+        CheckAsync(
+            Prop.ForAll(Arb.From(PortRequests), (PortRequest request) =>
+            {
+                var verifier = new TwilioSignatureVerifier(Options.Create(new TwilioOptions
+                {
+                    Accounts = [new TwilioAccountOptions { AccountSid = "AC" + new string('a', 32), AuthToken = request.Token }],
+                }));
+                var ours = verifier.Verify(request.Url, request.Signature, request.Body).IsValid;
+                var twilios = new RequestValidator(request.Token).Validate(request.Url, Encoding.UTF8.GetString(request.Body), request.Signature);
+
+                // One case twilio-csharp misses and twilio-python and PROTOCOLS.md accept: received with ":443" or ":80"
+                // written out, signed without it (its URI builder drops a default port it is asked to keep).
+                if (request.DefaultPortWrittenOut && request.SignedUrl == WithoutPort(request.Url))
+                {
+                    Expect(ours, $"CallNotify refuses a signature over the URL without its default port: {request}");
+                    return;
+                }
+
+                Expect(ours == twilios, $"CallNotify {(ours ? "accepts" : "refuses")}, Twilio's RequestValidator {(twilios ? "accepts" : "refuses")}: {request}");
+            }),
+            1000,
+            "signatures on any port");
+
+    private sealed record PortRequest(string Url, string SignedUrl, string Token, string Signature, byte[] Body, bool DefaultPortWrittenOut)
+    {
+        public override string ToString() => $"received {Url}, signed over {SignedUrl}";
+    }
+
+    private static readonly Gen<PortRequest> PortRequests =
+        from scheme in Gen.Elements("https", "http")
+        from host in Chars("abcdefghijklmnopqrstuvwxyz", 1, 12).Select(h => h + ".example.com")
+        from port in Gen.Frequency(
+            (2, Gen.Constant<int?>(null)),
+            (1, Gen.Constant<int?>(scheme == "https" ? 443 : 80)),
+            (4, Gen.Choose(1, 65535).Select(p => (int?)p)))
+        from path in Chars(Alphanumeric, 1, 12).Select(p => "/" + p)
+        from token in Chars("0123456789abcdef", 32, 32)
+        from body in Gen.Elements("{}", """{"property": "value", "boolean": true}""").Select(Encoding.UTF8.GetBytes)
+        from signedOver in Gen.Elements("as-received", "no-port", "default-port", "other-port")
+        from otherPort in Gen.Choose(1, 65535)
+        let authority = host + (port is { } p ? ":" + p.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)
+        let url = TwilioSignature.WithBodyHash($"{scheme}://{authority}{path}", body)
+        let signedUrl = signedOver switch
+        {
+            "no-port" => TwilioSignature.WithBodyHash($"{scheme}://{host}{path}", body),
+            "default-port" => TwilioSignature.WithBodyHash($"{scheme}://{host}:{(scheme == "https" ? 443 : 80)}{path}", body),
+            "other-port" => TwilioSignature.WithBodyHash($"{scheme}://{host}:{otherPort}{path}", body),
+            _ => url,
+        }
+        select new PortRequest(url, signedUrl, token, TwilioSignature.Sign(token, signedUrl), body, port == (scheme == "https" ? 443 : 80));
+
     [Test]
     public Task RefusesAnyOneByteChangeOfBodyUrlOrSignature() =>
         CheckAsync(
@@ -104,11 +162,11 @@ public sealed class TwilioSignatureVerifierPropertyTests
             value.Length > 300 ? JsonSerializer.Serialize(value[..300]) + $"…({value.Length} chars)" : JsonSerializer.Serialize(value);
     }
 
-#pragma warning disable CA5350 // HMAC-SHA1 is Twilio's algorithm.
-    /// <summary>PROTOCOLS.md: Base64(HMAC-SHA1(key = Auth Token, message = full URL)).</summary>
-    private static string Sign(string token, string url) =>
-        Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(url)));
-#pragma warning restore CA5350
+    private static string Sign(string token, string url) => TwilioSignature.Sign(token, url);
+
+    /// <summary>The URL without its explicit port, if it has one (the form every port of it is checked against).</summary>
+    private static string WithoutPort(string url) =>
+        TwilioSignature.PortVariant(url) is { } variant && variant.Length < url.Length ? variant : url;
 
     private static string BodyHash(byte[] body) => Convert.ToHexStringLower(SHA256.HashData(body));
 
@@ -210,7 +268,7 @@ public sealed class TwilioSignatureVerifierPropertyTests
         from url in WithBodyHash(parts, BodyHash(body), fragments: !plain)
         from overVariant in Gen.Elements(false, false, true)
         let token = useSecondary && accounts[signer].Secondary is { } secondary ? secondary : accounts[signer].Token
-        let signedUrl = overVariant ? TwilioSignatureVerifier.AlternatePortVariant(url) ?? url : url
+        let signedUrl = overVariant ? TwilioSignature.PortVariant(url) ?? url : url
         select new Request(
             accounts,
             url,
@@ -284,7 +342,10 @@ public sealed class TwilioSignatureVerifierPropertyTests
     private static readonly Gen<Request> MutatedRequests =
         SignedRequests.SelectMany(request => Gen.OneOf(
             OneByteChange(request.Body).Select(change => request with { Body = change.Value, How = request.How + "; " + change.How }),
-            OneChange(request.Url, "URL").Select(change => request with { Url = change.Value, How = request.How + "; " + change.How }),
+            // Not a change of the explicit port alone: Twilio's rule accepts a signature over the URL without its port,
+            // whatever the port was.
+            OneChange(request.Url, "URL").Where(change => WithoutPort(change.Value) != WithoutPort(request.Url))
+                .Select(change => request with { Url = change.Value, How = request.How + "; " + change.How }),
             OneChange(request.Signature!, "signature").Select(change => request with { Signature = change.Value, How = request.How + "; " + change.How })));
 
     /// <summary>Random URLs (any text, of up to a megabyte), random bodies and random signature headers.</summary>
