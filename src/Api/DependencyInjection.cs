@@ -1,7 +1,5 @@
-using System.Net;
 using CallNotify.Api.Http;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
@@ -26,18 +24,7 @@ public static class DependencyInjection
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminKeyAuthenticationHandler.Policy, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
 
-        // X-Forwarded-Proto/Host are believed only from the proxies named in ForwardedHeaders:KnownProxies.
-        var knownProxies = configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
-        services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            options.KnownProxies.Clear();
-            options.KnownIPNetworks.Clear();
-            foreach (var proxy in knownProxies)
-            {
-                options.KnownProxies.Add(IPAddress.Parse(proxy));
-            }
-        });
+        services.AddCallNotifyForwardedHeaders();
 
         services.AddCallNotifyOpenApi();
         services.AddCallNotifyRateLimits(configuration);
