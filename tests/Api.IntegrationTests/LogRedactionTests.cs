@@ -39,6 +39,7 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
         ["Logging:LogLevel:Microsoft"] = "Trace",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
         ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
+        ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Trace",
     };
 
     protected override Action<IServiceCollection>? Services => services => services.AddLogging(b => b.AddProvider(_logs));

@@ -1,5 +1,6 @@
 using CallNotify.Api.IntegrationTests.Support;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CallNotify.Api.IntegrationTests;
 
@@ -42,6 +43,23 @@ public sealed class StartupConfigurationTests
         var error = Assert.Catch(() => app.StartServer());
 
         Assert.That(Messages(error), Does.Contain(key).And.Contain("Development"));
+    }
+
+    /// <summary>Issue #15: each push sent through HttpClient logged four Information lines in Production.</summary>
+    [Test]
+    public void HttpClientsLogOnlyWarningsByDefault()
+    {
+        // The test host turns the default down to Warning; appsettings.json's is Information.
+        using var app = new CallNotifyApp(_store, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" }, environment: "Production");
+        app.StartServer();
+        var loggers = app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(loggers.CreateLogger("System.Net.Http.HttpClient.fcm.LogicalHandler").IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information), Is.False);
+            Assert.That(loggers.CreateLogger("System.Net.Http.HttpClient.apns.ClientHandler").IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information), Is.False);
+            Assert.That(loggers.CreateLogger("System.Net.Http.HttpClient.fcm.LogicalHandler").IsEnabled(Microsoft.Extensions.Logging.LogLevel.Warning), Is.True);
+        }
     }
 
     [Test]
