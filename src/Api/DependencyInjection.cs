@@ -46,7 +46,15 @@ public static class DependencyInjection
             telemetry.WithTracing(tracing => tracing
                 .AddSource(Application.Common.Telemetry.CallNotifyMetrics.MeterName)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddHttpClientInstrumentation()
+                .AddHttpClientInstrumentation(o =>
+                    // APNs carries the device token in its URL: a span keeps only its last characters.
+                    o.EnrichWithHttpRequestMessage = (span, request) =>
+                    {
+                        if (request.RequestUri is { } uri)
+                        {
+                            span.SetTag("url.full", Infrastructure.Channels.PushUrls.Redacted(uri));
+                        }
+                    })
                 .AddNpgsql());
             telemetry.UseOtlpExporter();
         }

@@ -6,6 +6,7 @@ using CallNotify.Api.IntegrationTests.Support;
 using CallNotify.Infrastructure.Channels.Apns;
 using CallNotify.Infrastructure.Tests.Channels.Apns.Support;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 
 namespace CallNotify.Api.IntegrationTests;
 
@@ -18,9 +19,12 @@ public sealed class ApnsDeliveryTests(StoreKind store) : ApiFixture(store)
     private ApnsTestKeys _keys = null!;
 #pragma warning restore NUnit1032
     private FakeApnsServer _apns = null!;
+    private readonly ExportedSpans _spans = new();
 
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
     {
+        // Spans are recorded only when exported somewhere; nothing listens there, the tests read memory.
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
         ["Apns:TeamId"] = ApnsTestKeys.TeamId,
         ["Apns:KeyId"] = ApnsTestKeys.KeyId,
         ["Apns:PrivateKeyFile"] = _keys.KeyFile,
@@ -31,9 +35,12 @@ public sealed class ApnsDeliveryTests(StoreKind store) : ApiFixture(store)
 
     // Test-only: the client trusts the fake's self-signed certificate and nothing else.
     protected override Action<IServiceCollection>? Services => services =>
+    {
         services.AddHttpClient(ApnsRegistration.HttpClientName).ConfigurePrimaryHttpMessageHandler((handler, _) =>
             ((SocketsHttpHandler)handler).SslOptions.RemoteCertificateValidationCallback =
                 (_, certificate, _, _) => _keys.IsTheTestCertificate(certificate));
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans));
+    };
 
     protected override async Task BeforeStartAsync()
     {
@@ -48,7 +55,39 @@ public sealed class ApnsDeliveryTests(StoreKind store) : ApiFixture(store)
     }
 
     [SetUp]
-    public void ResetFake() => _apns.Reset();
+    public void ResetFake()
+    {
+        _apns.Reset();
+        _spans.Clear();
+    }
+
+    /// <summary>Issue #15: the APNs URL carries the device token; the HttpClient span of the push keeps its last characters only.</summary>
+    [Test]
+    public async Task TheSpanOfAPushNamesTheDeviceTokenOnlyByItsEnd()
+    {
+        const string token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789fedcba";
+        using var binding = await Admin.PostAsJsonAsync("/admin/v1/bindings", new { accountSid = CallNotifyApp.AccountSid, identity = "traced", channel = "apns-voip", address = token });
+        Assert.That(binding.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+
+        using var response = await PostWebhookAsync(TwilioRequests.Body(to: "client:traced"));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var push = await Eventually.Until(
+            () => Task.FromResult(_spans.Snapshot().FirstOrDefault(s => s.Source.Name.StartsWith("System.Net.Http", StringComparison.Ordinal)
+                && (s.GetTagItem("url.full") as string)?.EndsWith("fedcba", StringComparison.Ordinal) == true)),
+            span => span is not null);
+
+        Assert.That(push, Is.Not.Null, "no HttpClient span for the push was exported");
+        // (The fake APNs server runs in this process: its own server span, path and all, is not the service's.)
+        var values = _spans.Snapshot()
+            .Where(s => !(s.Kind == System.Diagnostics.ActivityKind.Server && (s.GetTagItem("url.path") as string)?.StartsWith("/3/device/", StringComparison.Ordinal) == true))
+            .SelectMany(s => s.TagObjects.Select(t => $"{s.Source.Name} {s.DisplayName}: {t.Key}={t.Value}").Append($"{s.Source.Name}: {s.DisplayName}"))
+            .ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(push!.GetTagItem("url.full") as string, Does.EndWith("/3/device/…fedcba"));
+            Assert.That(values, Has.None.Contains(token), "no span carries the whole device token");
+        }
+    }
 
     [Test]
     public async Task SendsTheExactBodyAsAVoipPushAndAnAlertToTheRightEnvironments()

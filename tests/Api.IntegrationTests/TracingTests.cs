@@ -1,4 +1,3 @@
-using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -123,34 +122,4 @@ public sealed class TracingTests(StoreKind store) : ApiFixture(store)
     /// <summary>OTLP protobuf carries strings as UTF-8: the webhook's route is in the export of its span.</summary>
     private static bool HasWebhookSpan(FakeOtlpReceiver.Export export) =>
         export.Body.AsSpan().IndexOf("/calls/notificationWebhook"u8) >= 0;
-
-    /// <summary>The in-memory exporter's list, safe to read while the service adds to it.</summary>
-    private sealed class ExportedSpans : Collection<Activity>
-    {
-        private readonly Lock _lock = new();
-
-        public List<Activity> Snapshot()
-        {
-            lock (_lock)
-            {
-                return [.. Items];
-            }
-        }
-
-        protected override void InsertItem(int index, Activity item)
-        {
-            lock (_lock)
-            {
-                base.InsertItem(index, item);
-            }
-        }
-
-        protected override void ClearItems()
-        {
-            lock (_lock)
-            {
-                base.ClearItems();
-            }
-        }
-    }
 }
