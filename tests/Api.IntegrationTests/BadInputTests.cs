@@ -49,6 +49,13 @@ namespace CallNotify.Api.IntegrationTests;
 [TestFixture(StoreKind.Sqlite)]
 public sealed class BadInputTests(StoreKind store) : ApiFixture(store)
 {
+    // The table below makes hundreds of admin calls with no key or a wrong one on purpose (FailedAdminAuthTests
+    // covers their throttling).
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["RateLimits:FailedAdminAuthPerMinute"] = "1000000",
+    };
+
     private static readonly string[] RequiredFields = ["twi_account_sid", "twi_call_sid", "twi_message_id", "twi_message_type", "twi_to"];
 
     // ---------------------------------------------------------------- 403: the signature

@@ -30,6 +30,7 @@ public sealed class HostileInputTests(StoreKind store) : ApiFixture(store)
         ["RateLimits:AdminPermitsPerMinute"] = "1000000",
         ["RateLimits:WebSocketUpgradesPerMinute"] = "1000000",
         ["RateLimits:FailedSignaturesPerMinute"] = "1000000",
+        ["RateLimits:FailedAdminAuthPerMinute"] = "1000000",
     };
 
     [Test]

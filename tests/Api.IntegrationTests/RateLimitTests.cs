@@ -96,3 +96,56 @@ public sealed class AdminRateLimitTests(StoreKind store) : ApiFixture(store)
         }
     }
 }
+
+/// <summary>
+/// Issue #15: failed admin authentications are counted per client and, past the limit, answered 429 before any key is
+/// compared, even the right one; another client (told apart by a trusted proxy's X-Forwarded-For) is not affected.
+/// </summary>
+[TestFixture(StoreKind.Sqlite)]
+public sealed class FailedAdminAuthTests(StoreKind store) : ApiFixture(store)
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["RateLimits:FailedAdminAuthPerMinute"] = "3",
+        ["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1",
+    };
+
+    [Test]
+    public async Task KeyGuessingIsThrottledBeforeAnyKeyIsCompared()
+    {
+        var guesser = "203.0.113.10";
+        var statuses = new List<HttpStatusCode>();
+        foreach (var key in (string?[])["wrong-key-0000000000000001", null, "wrong-key-0000000000000002", "wrong-key-0000000000000003"])
+        {
+            using var response = await AdminCallAsync(guesser, key);
+            statuses.Add(response.StatusCode);
+        }
+
+        using var rightKeyFromTheGuesser = await AdminCallAsync(guesser, CallNotifyApp.AdminKey);
+        using var otherClient = await AdminCallAsync("203.0.113.11", CallNotifyApp.AdminKey);
+        using var otherClientWrongKey = await AdminCallAsync("203.0.113.11", "wrong-key-0000000000000004");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(statuses, Is.EqualTo(new[] { HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }),
+                "a wrong key and no key count alike; the fourth failure is refused");
+            Assert.That(rightKeyFromTheGuesser.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests), "refused before the key is looked at");
+            Assert.That(rightKeyFromTheGuesser.Headers.RetryAfter, Is.Not.Null);
+            Assert.That(rightKeyFromTheGuesser.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(otherClient.StatusCode, Is.EqualTo(HttpStatusCode.OK), "another client keeps its own count");
+            Assert.That(otherClientWrongKey.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+    }
+
+    private async Task<HttpResponseMessage> AdminCallAsync(string client, string? key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/bindings");
+        request.Headers.Add("X-Forwarded-For", client);
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return await Anonymous.SendAsync(request);
+    }
+}

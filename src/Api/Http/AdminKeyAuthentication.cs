@@ -100,17 +100,29 @@ public sealed class AdminKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AdminKeys keys,
+    FailedAdminAuthLimiter failures,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AdminKey";
     public const string Policy = "Admin";
 
+    private TimeSpan? _refusedFor;
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        // Every request passes here (webhooks too, without a key): only one that presents a key costs a look at the
+        // failure count, and one out of failed attempts is refused before its key is compared
+        // (RateLimits:FailedAdminAuthPerMinute).
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        _refusedFor = failures.Refusal(Context);
+        if (_refusedFor is not null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("Too many failed admin authentications."));
         }
 
         var presented = header["Bearer ".Length..].Trim();
@@ -125,6 +137,24 @@ public sealed class AdminKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if ((_refusedFor ??= failures.Refusal(Context)) is { } wait)
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await problems.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = Context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Title = "Too many failed admin authentications; try again later.",
+                },
+            });
+            return;
+        }
+
+        // Every 401 counts: no key and a wrong key alike.
+        failures.CountFailure(Context);
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         await problems.WriteAsync(new ProblemDetailsContext

@@ -20,6 +20,12 @@ public sealed class RateLimitOptions
 
     /// <summary>Webhook requests failing the signature check, per client IP per minute; beyond it they get 429.</summary>
     public int FailedSignaturesPerMinute { get; set; } = 60;
+
+    /// <summary>
+    /// Admin requests failing authentication (no key, or a wrong one), per client IP per minute; beyond it every admin
+    /// request from that client gets 429 before any key is compared.
+    /// </summary>
+    public int FailedAdminAuthPerMinute { get; set; } = 30;
 }
 
 internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
@@ -42,8 +48,48 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
             failures.Add($"{RateLimitOptions.Section}:FailedSignaturesPerMinute must be at least 1.");
         }
 
+        if (options.FailedAdminAuthPerMinute < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:FailedAdminAuthPerMinute must be at least 1.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+}
+
+/// <summary>
+/// Counts admin requests that failed authentication, per client IP (the address <c>ForwardedHeaders</c> settles on).
+/// A client with none left is refused before its key is compared, so guessing costs the service nothing.
+/// </summary>
+public sealed class FailedAdminAuthLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(ip =>
+        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.FailedAdminAuthPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+
+    /// <summary>Null while the client may still try; else how long until it may (answer 429 with it).</summary>
+    public TimeSpan? Refusal(HttpContext context)
+    {
+        // Asking for no permit takes none: it only says whether any is left.
+        using var probe = _limiter.AttemptAcquire(FailedSignatureLimiter.ClientIp(context), 0);
+        if (probe.IsAcquired)
+        {
+            return null;
+        }
+
+        return probe.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+    }
+
+    public void CountFailure(HttpContext context)
+    {
+        using var lease = _limiter.AttemptAcquire(FailedSignatureLimiter.ClientIp(context));
+    }
+
+    public void Dispose() => _limiter.Dispose();
 }
 
 /// <summary>Counts webhook requests that failed the signature check, per client IP.</summary>
@@ -76,6 +122,7 @@ public static class RateLimitRegistration
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<FailedSignatureLimiter>();
+        services.AddSingleton<FailedAdminAuthLimiter>();
         var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         services.AddRateLimiter(limiter =>
         {
