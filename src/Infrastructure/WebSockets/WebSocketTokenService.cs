@@ -15,7 +15,15 @@ namespace CallNotify.Infrastructure.WebSockets;
 /// </summary>
 public sealed class WebSocketTokenService(IOptions<WebSocketTokenOptions> options, TimeProvider time) : IWebSocketTokenService
 {
-    private const int MaxTokenLength = 2048;
+    /// <summary>
+    /// The longest token this service issues, from the longest valid identity: every identity character written as a
+    /// six-byte JSON escape (<c>\uXXXX</c>, the worst case), the account, the expiry and the JSON around them, in
+    /// Base64url, then the dot and the MAC. A token longer than that was not issued here and is refused unread.
+    /// </summary>
+    internal static readonly int MaxTokenLength =
+        Base64Url.GetEncodedLength("{\"a\":\"\",\"i\":\"\",\"e\":-9223372036854775808}".Length + AccountSid.Length + (6 * ClientIdentity.MaxLength))
+        + 1 + Base64Url.GetEncodedLength(HMACSHA256.HashSizeInBytes);
+
     private readonly byte[] _key = options.Value.KeyBytes();
 
     public WebSocketToken Issue(AccountSid accountSid, ClientIdentity identity, DateTimeOffset expiresAt)

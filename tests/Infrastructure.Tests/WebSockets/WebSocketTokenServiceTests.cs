@@ -13,6 +13,25 @@ public sealed class WebSocketTokenServiceTests
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
 
+    /// <summary>Issue #15: a 256-character identity of non-ASCII letters got a token over the length the service accepts.</summary>
+    [TestCase("é", 256)]
+    [TestCase("中", 256)]
+    [TestCase("\U0001F600", 128)]
+    [TestCase("\"", 256)]
+    [TestCase("\u2028", 256)]
+    [TestCase("a", 256)]
+    public void ATokenForTheLongestIdentityOfAnyLettersIsAccepted(string letter, int times)
+    {
+        var identity = ClientIdentity.Parse(string.Concat(Enumerable.Repeat(letter, times)));
+        Assert.That(identity.Value, Has.Length.EqualTo(ClientIdentity.MaxLength));
+        var service = Service("first-key-first-key-first-key-first-key!");
+
+        var token = service.Issue(Account, identity, _time.GetUtcNow().AddHours(1));
+        var claims = service.Validate(token.Token);
+
+        Assert.That(claims?.Identity, Is.EqualTo(identity), $"a token of {token.Token.Length} characters");
+    }
+
     [Test]
     public void ATokenItIssuedValidatesToTheSameClient()
     {
