@@ -63,13 +63,7 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
 /// </summary>
 public sealed class FailedAdminAuthLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(ip =>
-        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.FailedAdminAuthPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        }));
+    private readonly PartitionedRateLimiter<string> _limiter = FailedSignatureLimiter.PerClientPerMinute(options.Value.FailedAdminAuthPerMinute);
 
     /// <summary>Null while the client may still try; else how long until it may (answer 429 with it).</summary>
     public TimeSpan? Refusal(HttpContext context)
@@ -95,13 +89,7 @@ public sealed class FailedAdminAuthLimiter(IOptions<RateLimitOptions> options) :
 /// <summary>Counts webhook requests that failed the signature check, per client IP.</summary>
 public sealed class FailedSignatureLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(ip =>
-        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.FailedSignaturesPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        }));
+    private readonly PartitionedRateLimiter<string> _limiter = PerClientPerMinute(options.Value.FailedSignaturesPerMinute);
 
     /// <summary>True while the client still has failures to spend; false means answer 429.</summary>
     public bool TryCountFailure(HttpContext context)
@@ -113,6 +101,13 @@ public sealed class FailedSignatureLimiter(IOptions<RateLimitOptions> options) :
     public void Dispose() => _limiter.Dispose();
 
     internal static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>A count of <paramref name="permits"/> a minute per client address, with no queue.</summary>
+    internal static PartitionedRateLimiter<string> PerClientPerMinute(int permits) =>
+        PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetFixedWindowLimiter(ip, _ => Window(permits)));
+
+    internal static FixedWindowRateLimiterOptions Window(int permits) =>
+        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
 }
 
 public static class RateLimitRegistration
@@ -144,10 +139,5 @@ public static class RateLimitRegistration
     }
 
     private static RateLimitPartition<string> PerIp(HttpContext context, int permitsPerMinute) =>
-        RateLimitPartition.GetFixedWindowLimiter(FailedSignatureLimiter.ClientIp(context), _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = permitsPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
+        RateLimitPartition.GetFixedWindowLimiter(FailedSignatureLimiter.ClientIp(context), _ => FailedSignatureLimiter.Window(permitsPerMinute));
 }

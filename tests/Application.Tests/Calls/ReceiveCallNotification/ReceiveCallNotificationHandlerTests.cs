@@ -522,36 +522,21 @@ public class ReceiveCallNotificationHandlerTests
     }
 
     /// <summary>A lookup that never answers (a database frozen mid-query) and ignores cancellation.</summary>
-    private sealed class HungCalleeLookup(InMemoryNotificationRepository inner) : INotificationStore
+    private sealed class HungCalleeLookup(InMemoryNotificationRepository inner) : PassingStore(inner)
     {
         private int _asked;
 
         public int Asked => Volatile.Read(ref _asked);
 
-        public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
+        public override Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _asked);
             return new TaskCompletionSource<CalleeClients>().Task;
         }
-
-        public Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken) =>
-            inner.TryAddAsync(notification, cancellationToken);
-
-        public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
-            inner.FindAsync(accountSid, twiMessageId, cancellationToken);
-
-        public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
-            inner.UpdateAsync(id, change, cancellationToken);
-
-        public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
-            inner.FindStalledAsync(dueAfter, dueBy, limit, cancellationToken);
-
-        public Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) =>
-            inner.RecordBindingDeliveryAsync(bindingId, at, cancellationToken);
     }
 
     /// <summary>A store whose inserts commit only when the test says so, whatever the caller's cancellation.</summary>
-    private sealed class SlowRecording(InMemoryNotificationRepository inner) : INotificationStore
+    private sealed class SlowRecording(InMemoryNotificationRepository inner) : PassingStore(inner)
     {
         private readonly TaskCompletionSource _commit = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -559,26 +544,35 @@ public class ReceiveCallNotificationHandlerTests
 
         public void Commit() => _commit.TrySetResult();
 
-        public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
+        public override async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
         {
             Waiting = true;
             await _commit.Task;
-            return await inner.TryAddAsync(notification, CancellationToken.None);
+            return await Inner.TryAddAsync(notification, CancellationToken.None);
         }
+    }
+
+    /// <summary>The in-memory store, each method of which a test double may replace.</summary>
+    private abstract class PassingStore(InMemoryNotificationRepository inner) : INotificationStore
+    {
+        protected InMemoryNotificationRepository Inner { get; } = inner;
+
+        public virtual Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
+            Inner.FindCalleesAsync(accountSid, identity, now, cancellationToken);
+
+        public virtual Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken) =>
+            Inner.TryAddAsync(notification, cancellationToken);
 
         public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
-            inner.FindAsync(accountSid, twiMessageId, cancellationToken);
-
-        public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
-            inner.FindCalleesAsync(accountSid, identity, now, cancellationToken);
+            Inner.FindAsync(accountSid, twiMessageId, cancellationToken);
 
         public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
-            inner.UpdateAsync(id, change, cancellationToken);
+            Inner.UpdateAsync(id, change, cancellationToken);
 
         public Task<IReadOnlyList<StalledDelivery>> FindStalledAsync(DateTimeOffset dueAfter, DateTimeOffset dueBy, int limit, CancellationToken cancellationToken) =>
-            inner.FindStalledAsync(dueAfter, dueBy, limit, cancellationToken);
+            Inner.FindStalledAsync(dueAfter, dueBy, limit, cancellationToken);
 
         public Task RecordBindingDeliveryAsync(string bindingId, DateTimeOffset at, CancellationToken cancellationToken) =>
-            inner.RecordBindingDeliveryAsync(bindingId, at, cancellationToken);
+            Inner.RecordBindingDeliveryAsync(bindingId, at, cancellationToken);
     }
 }
