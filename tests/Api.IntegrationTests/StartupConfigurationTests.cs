@@ -1,4 +1,5 @@
 using CallNotify.Api.IntegrationTests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -43,6 +44,20 @@ public sealed class StartupConfigurationTests
         var error = Assert.Catch(() => app.StartServer());
 
         Assert.That(Messages(error), Does.Contain(key).And.Contain("Development"));
+    }
+
+    /// <summary>A newcomer's first start (a new store, every migration applied) prints no warning.</summary>
+    [TestCase(StoreKind.Sqlite)]
+    [TestCase(StoreKind.Postgres)]
+    public async Task AFirstStartOnANewStoreWarnsOfNothing(StoreKind kind)
+    {
+        await using var store = await TestStore.CreateAsync(kind);
+        var logs = new CapturingLoggerProvider();
+        using var app = new CallNotifyApp(store, services: services => services.AddLogging(b => b.AddProvider(logs)));
+
+        app.StartServer();
+
+        Assert.That(logs.Lines.Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal)), Is.Empty);
     }
 
     /// <summary>Issue #15: each push sent through HttpClient logged four Information lines in Production.</summary>

@@ -1,6 +1,8 @@
 using CallNotify.Infrastructure.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Logging;
 
 namespace CallNotify.Infrastructure.Persistence;
@@ -20,7 +22,11 @@ public sealed class StoreMigrator(IDbContextFactory<CallNotifyDbContext> context
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+
+        // The history table first: EF Core's migrator reads it before creating it, and logs the failed read of a new
+        // PostgreSQL database as an error.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+        var pending = (await PendingAsync(db, cancellationToken)).ToList();
         if (pending.Count > 0)
         {
             logger.LogInformation("Applying {Count} migration(s) to {Store}: {Migrations}", pending.Count, store.Describe(), string.Join(", ", pending));
@@ -43,7 +49,16 @@ public sealed class StoreMigrator(IDbContextFactory<CallNotifyDbContext> context
             return (false, 0);
         }
 
-        var pending = await db.Database.GetPendingMigrationsAsync(cancellationToken);
+        var pending = await PendingAsync(db, cancellationToken);
         return (true, pending.Count());
     }
+
+    /// <summary>
+    /// The migrations not applied yet. On a store without a history table every one is, and asking EF Core would log
+    /// its failed query of that table as an error on every first start.
+    /// </summary>
+    private static async Task<IEnumerable<string>> PendingAsync(CallNotifyDbContext db, CancellationToken cancellationToken) =>
+        await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken)
+            ? await db.Database.GetPendingMigrationsAsync(cancellationToken)
+            : db.Database.GetMigrations();
 }
