@@ -63,13 +63,13 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
 /// </summary>
 public sealed class FailedAdminAuthLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> _limiter = FailedSignatureLimiter.PerClientPerMinute(options.Value.FailedAdminAuthPerMinute);
+    private readonly PartitionedRateLimiter<string> _limiter = ClientLimits.PerClientPerMinute(options.Value.FailedAdminAuthPerMinute);
 
     /// <summary>Null while the client may still try; else how long until it may (answer 429 with it).</summary>
     public TimeSpan? Refusal(HttpContext context)
     {
         // Asking for no permit takes none: it only says whether any is left.
-        using var probe = _limiter.AttemptAcquire(FailedSignatureLimiter.ClientIp(context), 0);
+        using var probe = _limiter.AttemptAcquire(ClientLimits.ClientIp(context), 0);
         if (probe.IsAcquired)
         {
             return null;
@@ -80,7 +80,7 @@ public sealed class FailedAdminAuthLimiter(IOptions<RateLimitOptions> options) :
 
     public void CountFailure(HttpContext context)
     {
-        using var lease = _limiter.AttemptAcquire(FailedSignatureLimiter.ClientIp(context));
+        using var lease = _limiter.AttemptAcquire(ClientLimits.ClientIp(context));
     }
 
     public void Dispose() => _limiter.Dispose();
@@ -89,24 +89,30 @@ public sealed class FailedAdminAuthLimiter(IOptions<RateLimitOptions> options) :
 /// <summary>Counts webhook requests that failed the signature check, per client IP.</summary>
 public sealed class FailedSignatureLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> _limiter = PerClientPerMinute(options.Value.FailedSignaturesPerMinute);
+    private readonly PartitionedRateLimiter<string> _limiter = ClientLimits.PerClientPerMinute(options.Value.FailedSignaturesPerMinute);
 
     /// <summary>True while the client still has failures to spend; false means answer 429.</summary>
     public bool TryCountFailure(HttpContext context)
     {
-        using var lease = _limiter.AttemptAcquire(ClientIp(context));
+        using var lease = _limiter.AttemptAcquire(ClientLimits.ClientIp(context));
         return lease.IsAcquired;
     }
 
     public void Dispose() => _limiter.Dispose();
 
-    internal static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
 
-    /// <summary>A count of <paramref name="permits"/> a minute per client address, with no queue.</summary>
-    internal static PartitionedRateLimiter<string> PerClientPerMinute(int permits) =>
+/// <summary>What every per-client limit is made of: the client's address, and a fixed one-minute window without a queue.</summary>
+internal static class ClientLimits
+{
+    /// <summary>The client as <c>ForwardedHeaders</c> settled it.</summary>
+    public static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>A count of <paramref name="permits"/> a minute per client address.</summary>
+    public static PartitionedRateLimiter<string> PerClientPerMinute(int permits) =>
         PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetFixedWindowLimiter(ip, _ => Window(permits)));
 
-    internal static FixedWindowRateLimiterOptions Window(int permits) =>
+    public static FixedWindowRateLimiterOptions Window(int permits) =>
         new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
 }
 
@@ -139,5 +145,5 @@ public static class RateLimitRegistration
     }
 
     private static RateLimitPartition<string> PerIp(HttpContext context, int permitsPerMinute) =>
-        RateLimitPartition.GetFixedWindowLimiter(FailedSignatureLimiter.ClientIp(context), _ => FailedSignatureLimiter.Window(permitsPerMinute));
+        RateLimitPartition.GetFixedWindowLimiter(ClientLimits.ClientIp(context), _ => ClientLimits.Window(permitsPerMinute));
 }

@@ -32,7 +32,7 @@ public abstract class GroupWriteKind(string name, string queryText)
     /// <summary>
     /// One statement that writes every row of <paramref name="writes"/> (all of this kind) and returns one row per
     /// write it applied: that write's 1-based position in the list as its first column, a <c>bigint</c> (PostgreSQL's
-    /// <c>WITH ORDINALITY</c>). A write not returned was not applied (a conflict or a failed version check, as the statement defines).
+    /// <c>WITH ORDINALITY</c>). A write not returned was not applied (an insert whose key was taken, as the statement defines).
     /// </summary>
     public abstract NpgsqlBatchCommand Build(IReadOnlyList<GroupWrite> writes);
 }

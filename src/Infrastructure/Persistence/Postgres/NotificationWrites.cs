@@ -8,7 +8,7 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 /// <summary>
 /// Records a new notification with its deliveries (who each goes to), unless (account, twi_message_id) is already
 /// recorded. Applied = inserted. The values are taken when the write is made. A new notification has no history yet
-/// (<see cref="PostgresNotificationRepository.TryAddAsync"/> appends one it was given separately).
+/// (<see cref="PostgresNotificationStore.TryAddAsync"/> appends one it was given separately).
 /// </summary>
 internal sealed class NotificationInsert : GroupWrite
 {
