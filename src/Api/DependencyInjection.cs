@@ -25,6 +25,7 @@ public static class DependencyInjection
             .AddPolicy(AdminKeyAuthenticationHandler.Policy, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
 
         services.AddCallNotifyForwardedHeaders();
+        services.AddSingleton<WebSockets.WebSocketSessionLoop>();
 
         services.AddCallNotifyOpenApi();
         services.AddCallNotifyRateLimits(configuration);

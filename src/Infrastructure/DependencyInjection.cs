@@ -41,7 +41,10 @@ public static class DependencyInjection
         services.AddSingleton<IWebSocketTokenService, WebSocketTokenService>();
         services.AddSingleton<ServiceInstance>();
         services.AddSingleton<WebSocketSessionRegistry>();
-        services.AddSingleton<WebSocketSessionHost>();
+        services.AddOptions<WebSocketSessionOptions>().BindConfiguration(WebSocketSessionOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebSocketSessionOptions>, WebSocketSessionOptionsValidator>();
+        services.AddSingleton<WebSocketSessionCloser>();
+        services.AddSingleton<WebSocketSessions>();
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
         services.AddSingleton<Dispatch.DeliveryWorker>();

@@ -177,6 +177,37 @@ public sealed class MultiInstanceTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
     }
 
+    [Test]
+    public async Task ASessionBeyondTheCapOnInstanceBClosesTheOldestOnInstanceA()
+    {
+        var cap = new Dictionary<string, string?> { ["WebSocket:MaxSessionsPerIdentity"] = "1" };
+        await using var a = new CallNotifyApp(_store, cap);
+        await using var b = new CallNotifyApp(_store, cap);
+        var identity = NewIdentity();
+        using var onA = await ConnectAsync(a, identity, countedBy: a);
+        using var onB = await ConnectAsync(b, identity, countedBy: b);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var closed = await onA.ReceiveAsync(new byte[1024], timeout.Token);
+        var body = TwilioRequests.Body(to: "client:" + identity);
+        var remaining = await Eventually.Until(
+            async () => (await a.Services.GetRequiredService<ILiveSessionRegistry>()
+                .FindAsync(AccountSid.Parse(CallNotifyApp.AccountSid), ClientIdentity.Parse(identity), CancellationToken.None)).Count,
+            count => count == 1);
+        using var response = await PostWebhookAsync(a, body);
+        var frame = await ReceiveFrameAsync(onB, FrameWait);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(closed.MessageType, Is.EqualTo(WebSocketMessageType.Close));
+            Assert.That(closed.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+            Assert.That(closed.CloseStatusDescription, Is.EqualTo("session-cap"));
+            Assert.That(remaining, Is.EqualTo(1));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(frame, Is.EqualTo(Encoding.UTF8.GetBytes(body)), "the newer session on B");
+        }
+    }
+
     private static string NewIdentity() => "multi-" + Guid.NewGuid().ToString("N")[..12];
 
     private static Task<ClientWebSocket> ConnectAsync(CallNotifyApp app, string identity, CallNotifyApp countedBy, int expected = 1) =>

@@ -24,6 +24,9 @@ public sealed class StartupConfigurationTests
     [TestCase("Dispatch:InviteTtlSeconds", "0", "Dispatch:InviteTtlSeconds")]
     [TestCase("Storage:WebhookBudgetMilliseconds", "20000", "Storage:WebhookBudgetMilliseconds")]
     [TestCase("Twilio:ValidateSignatures", "false", "Twilio:ValidateSignatures")]
+    [TestCase("WebSocket:MaxSessionsPerIdentity", "0", "WebSocket:MaxSessionsPerIdentity")]
+    [TestCase("WebSocket:MaxFramesPerMinute", "0", "WebSocket:MaxFramesPerMinute")]
+    [TestCase("WebSocket:MaxFrameBytes", "100", "WebSocket:MaxFrameBytes")]
     public void RefusesToStartWithABadValue(string key, string value, string named)
     {
         using var app = new CallNotifyApp(_store, new Dictionary<string, string?> { [key] = value });

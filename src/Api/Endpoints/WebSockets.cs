@@ -1,9 +1,8 @@
 using CallNotify.Api.Http;
 using CallNotify.Application.Common.Ports;
-using CallNotify.Application.WebSockets.AcknowledgeDelivery;
 using CallNotify.Application.WebSockets.AuthorizeWebSocket;
 using CallNotify.Application.WebSockets.IssueWebSocketToken;
-using CallNotify.Infrastructure.WebSockets;
+using CallNotify.Api.WebSockets;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -38,8 +37,10 @@ public static class WebSockets
             .WithDescription(
                 "Each call notification of the token's (account, identity) arrives as one text frame holding the exact webhook body. "
                 + "The client may send `{\"type\":\"ack\",\"twi_message_id\":\"WB…\"}` to mark its delivery acknowledged. The server pings "
-                + "to keep the connection alive and drops sessions that stop answering; it closes with 1009 for a message over 4096 bytes "
-                + "and 1001 on shutdown.")
+                + "to keep the connection alive and drops sessions that stop answering. It closes a session with 1008 and a reason when the token "
+                + "expires (`token-expired`), the identity is signed out everywhere (`signed-out`), a newer session takes its place beyond "
+                + "`WebSocket:MaxSessionsPerIdentity` (`session-cap`) or the client sends more than `WebSocket:MaxFramesPerMinute` messages "
+                + "(`frame-rate`); with 1009 for a message over `WebSocket:MaxFrameBytes` (4096 bytes by default); with 1001 on shutdown.")
             .SecuredBy(OpenApiDescription.WebSocketTokenScheme)
             .Answers(StatusCodes.Status101SwitchingProtocols, "The upgrade is accepted: the session is open and counts as an active client.")
             .Answers(StatusCodes.Status400BadRequest, "The token is valid, but the request is not a WebSocket upgrade.", typeof(ProblemDetails))
@@ -54,7 +55,7 @@ public static class WebSockets
     internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Connect(
         HttpContext context,
         ISender sender,
-        WebSocketSessionHost sessions)
+        WebSocketSessionLoop sessions)
     {
         var token = context.Request.Query["token"].ToString();
         var authorization = context.Request.Headers.Authorization.ToString();
@@ -75,11 +76,7 @@ public static class WebSockets
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        await sessions.RunAsync(
-            socket,
-            claims,
-            (sessionId, twiMessageId, ct) => sender.Send(new AcknowledgeDeliveryCommand(claims.AccountSid, claims.Identity, sessionId, twiMessageId), ct).AsTask(),
-            context.RequestAborted);
+        await sessions.RunAsync(socket, claims, sender, context.RequestAborted);
         return TypedResults.Empty;
     }
 }

@@ -19,6 +19,13 @@ public interface ISessionPresence
 public interface ISessionRelay
 {
     ValueTask<DeliveryResult> SendAsync(string sessionId, string deliveryId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks <paramref name="instanceId"/> to end its session <paramref name="sessionId"/> for <paramref name="reason"/>
+    /// (one of <see cref="WebSocketSessionCloser.RelayedReasons"/>). Fire and forget: a request that is lost leaves the
+    /// session to the holder's own checks.
+    /// </summary>
+    Task EndAsync(string sessionId, string instanceId, string reason, CancellationToken cancellationToken);
 }
 
 /// <summary>A single instance (SQLite): every session is local, and one not found here is gone.</summary>
@@ -30,4 +37,7 @@ public sealed class SingleInstanceSessions : ISessionPresence, ISessionRelay
 
     public ValueTask<DeliveryResult> SendAsync(string sessionId, string deliveryId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(DeliveryResult.ClientGone(DeliveryErrors.SessionClosed));
+
+    /// <summary>There is no other instance: a session not found here is gone already.</summary>
+    public Task EndAsync(string sessionId, string instanceId, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -19,13 +19,14 @@ public sealed class WebSocketChannel(WebSocketSessionRegistry registry, ISession
         var session = registry.Get(message.Address);
         return session is null
             ? await relay.SendAsync(message.Address, message.DeliveryId, cancellationToken)
-            : await SendFrameAsync(session, message.Payload, SendTimeout, cancellationToken);
+            : await SendFrameAsync(session, message.Payload, message.TwiMessageId, SendTimeout, cancellationToken);
     }
 
     /// <summary>Writes one frame to a session of this instance; a client that stops reading is dropped after <paramref name="timeout"/>.</summary>
     internal static async Task<DeliveryResult> SendFrameAsync(
         WebSocketSession session,
         ReadOnlyMemory<byte> payload,
+        string twiMessageId,
         TimeSpan timeout,
         CancellationToken cancellationToken)
     {
@@ -33,7 +34,7 @@ public sealed class WebSocketChannel(WebSocketSessionRegistry registry, ISession
         deadline.CancelAfter(timeout);
         try
         {
-            return await session.SendAsync(payload, deadline.Token)
+            return await session.SendAsync(payload, twiMessageId, deadline.Token)
                 ? DeliveryResult.Accepted()
                 : DeliveryResult.ClientGone(DeliveryErrors.SessionClosed);
         }

@@ -4,10 +4,4 @@ namespace CallNotify.Infrastructure.WebSockets;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(TokenClaims))]
-[JsonSerializable(typeof(ClientMessage))]
 internal sealed partial class WebSocketJsonContext : JsonSerializerContext;
-
-/// <summary>What a client may send: <c>{"type":"ack","twi_message_id":"WB…"}</c>.</summary>
-internal sealed record ClientMessage(
-    [property: JsonPropertyName("type")] string? Type,
-    [property: JsonPropertyName("twi_message_id")] string? TwiMessageId);

@@ -49,9 +49,9 @@ internal static class PresenceSql
         ON CONFLICT (id) DO NOTHING
         """;
 
-    /// <summary>The body of a delivery relayed here, read by the instance holding its session.</summary>
+    /// <summary>The body and message id of a delivery relayed here, read by the instance holding its session.</summary>
     internal const string RelayedBodySql = """
-        SELECT n.raw_body FROM deliveries d JOIN call_notifications n ON n.id = d.notification_id
+        SELECT n.raw_body, n.twi_message_id FROM deliveries d JOIN call_notifications n ON n.id = d.notification_id
         WHERE d.id = @delivery AND d.session_id = @session
         """;
 

@@ -21,6 +21,7 @@ public sealed class PostgresSessionRelay(
     NpgsqlDataSource dataSource,
     PostgresPresence presence,
     WebSocketSessionRegistry sessions,
+    WebSocketSessionCloser closer,
     ServiceInstance instance,
     ILogger<PostgresSessionRelay> logger) : BackgroundService, ISessionRelay
 {
@@ -83,6 +84,18 @@ public sealed class PostgresSessionRelay(
         finally
         {
             _pending.TryRemove(requestId, out _);
+        }
+    }
+
+    public async Task EndAsync(string sessionId, string instanceId, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await NotifyAsync(instanceId, new RelayMessage(RelayMessage.EndType, Guid.NewGuid().ToString("N"), instance.Id, sessionId, null, reason), cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Instance {Holder} could not be asked to end session {SessionId} ({Reason})", instanceId, sessionId, reason);
         }
     }
 
@@ -178,6 +191,14 @@ public sealed class PostgresSessionRelay(
                 when Ids.IsValid(Ids.InstancePrefix, replyTo):
                 _ = Task.Run(() => DeliverAsync(message.RequestId, sessionId, deliveryId, replyTo), CancellationToken.None);
                 break;
+            case { Type: RelayMessage.EndType, SessionId: { } sessionId, Result: { } reason }
+                when WebSocketSessionCloser.RelayedReasons.Contains(reason):
+                if (sessions.Get(sessionId) is { } session)
+                {
+                    _ = Task.Run(() => closer.EndAsync(session, reason), CancellationToken.None);
+                }
+
+                break;
             default:
                 logger.LogWarning("Ignored an unknown relay message on {Channel}", e.Channel);
                 break;
@@ -211,15 +232,23 @@ public sealed class PostgresSessionRelay(
             return DeliveryResult.ClientGone(DeliveryErrors.SessionClosed);
         }
 
-        await using var command = dataSource.CreateCommand(PresenceSql.RelayedBodySql);
-        command.Parameters.AddWithValue("delivery", deliveryId);
-        command.Parameters.AddWithValue("session", sessionId);
-        if (await command.ExecuteScalarAsync(cancellationToken) is not byte[] body)
+        byte[] body;
+        string twiMessageId;
+        await using (var command = dataSource.CreateCommand(PresenceSql.RelayedBodySql))
         {
-            return DeliveryResult.Failed("notification-not-found");
+            command.Parameters.AddWithValue("delivery", deliveryId);
+            command.Parameters.AddWithValue("session", sessionId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return DeliveryResult.Failed("notification-not-found");
+            }
+
+            body = reader.GetFieldValue<byte[]>(0);
+            twiMessageId = reader.GetString(1);
         }
 
-        return await WebSocketChannel.SendFrameAsync(session, body, RelayedSendTimeout, cancellationToken);
+        return await WebSocketChannel.SendFrameAsync(session, body, twiMessageId, RelayedSendTimeout, cancellationToken);
     }
 
     private async Task NotifyAsync(string instanceId, RelayMessage message, CancellationToken cancellationToken)
@@ -242,8 +271,9 @@ public sealed class PostgresSessionRelay(
 }
 
 /// <summary>
-/// One relay message: a send request (<c>t=send</c>) or its answer (<c>t=result</c>). References only: the body is
-/// read from the store by the instance holding the session.
+/// One relay message: a send request (<c>t=send</c>) or its answer (<c>t=result</c>), or a request to end a session
+/// (<c>t=end</c>, the reason in <c>r</c>). References only: the body is read from the store by the instance holding the
+/// session.
 /// </summary>
 internal sealed record RelayMessage(
     [property: JsonPropertyName("t")] string Type,
@@ -255,6 +285,7 @@ internal sealed record RelayMessage(
 {
     public const string SendType = "send";
     public const string ResultType = "result";
+    public const string EndType = "end";
 }
 
 internal static class RelayResults
