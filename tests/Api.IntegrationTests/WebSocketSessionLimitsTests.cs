@@ -115,6 +115,34 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
     }
 
     [Test]
+    public async Task AcksOfNotificationsSentToTheSessionDoNotCountAgainstTheFrameLimit()
+    {
+        var identity = NewIdentity();
+        using var client = await ConnectAsync(identity);
+        var messageIds = new List<string>();
+
+        for (var i = 0; i < FramesPerMinute + 5; i++)
+        {
+            var messageId = TwilioRequests.NewMessageId();
+            using var response = await PostWebhookAsync(TwilioRequests.Body(to: "client:" + identity, messageId: messageId));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"call {i + 1}");
+            Assert.That(await ReceiveFrameAsync(client, TimeSpan.FromSeconds(5)), Is.Not.Null, $"call {i + 1}");
+            await SendAckAsync(client, messageId);
+            messageIds.Add(messageId);
+        }
+
+        var last = await Eventually.Until(
+            async () => (await GetNotificationAsync(messageIds[^1])).GetProperty("deliveries")[0],
+            d => d.GetProperty("acknowledgedAt").ValueKind == System.Text.Json.JsonValueKind.String);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(client.State, Is.EqualTo(WebSocketState.Open));
+            Assert.That(last.GetProperty("acknowledgedAt").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.String), "the last ack was recorded");
+        }
+    }
+
+    [Test]
     public async Task AcksForMessagesNeverSentToTheSessionCostNoStoreCall()
     {
         var identity = NewIdentity();

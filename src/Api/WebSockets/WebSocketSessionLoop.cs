@@ -13,9 +13,10 @@ namespace CallNotify.Api.WebSockets;
 /// <summary>
 /// Runs one accepted WebSocket connection: opens the session, reads what the client sends until either side closes,
 /// and holds the client to its limits (SPEC §6). A message over <see cref="WebSocketSessionOptions.MaxFrameBytes"/>
-/// ends the session with 1009; more than <see cref="WebSocketSessionOptions.MaxFramesPerMinute"/> messages in a minute,
-/// or the token's expiry, with 1008. An acknowledgement becomes an <see cref="AcknowledgeDeliveryCommand"/> only for a
-/// notification this session was sent (anything else costs no store read); other messages are ignored.
+/// ends the session with 1009; more than <see cref="WebSocketSessionOptions.MaxFramesPerMinute"/> messages of its own in
+/// a minute, or the token's expiry, with 1008. An acknowledgement becomes an <see cref="AcknowledgeDeliveryCommand"/>
+/// only for a notification this session was sent, and is then not counted; anything else costs no store read, counts,
+/// and is otherwise ignored.
 /// </summary>
 public sealed class WebSocketSessionLoop(
     WebSocketSessions sessions,
@@ -68,17 +69,18 @@ public sealed class WebSocketSessionLoop(
                     continue;
                 }
 
-                if (!frames.TryCount())
-                {
-                    await closer.EndAsync(session, WebSocketSessionCloser.FrameRate);
-                    continue;
-                }
-
+                // The acknowledgement of a notification this session was sent answers the server: it is recorded and
+                // not counted (a busy client acknowledges as many as it gets). Everything else is the client's own
+                // traffic, and counts.
                 if (type == WebSocketMessageType.Text
                     && TryReadAck(buffer.AsSpan(0, received), out var messageId)
                     && session.TryTakeSent(messageId!))
                 {
                     await AcknowledgeAsync(sender, session, claims, messageId!, cancellationToken);
+                }
+                else if (!frames.TryCount())
+                {
+                    await closer.EndAsync(session, WebSocketSessionCloser.FrameRate);
                 }
             }
         }
