@@ -45,6 +45,7 @@ public static class DependencyInjection
         services.AddSingleton<IValidateOptions<WebSocketSessionOptions>, WebSocketSessionOptionsValidator>();
         services.AddSingleton<WebSocketSessionCloser>();
         services.AddSingleton<WebSocketSessions>();
+        services.AddSingleton<IIdentitySessions>(sp => sp.GetRequiredService<WebSocketSessions>());
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
         services.AddSingleton<Dispatch.DeliveryWorker>();
@@ -79,6 +80,7 @@ public static class DependencyInjection
         services.AddSingleton<IBindingRepository>(sp => sp.GetRequiredService<BindingRepository>());
         services.AddSingleton<NotificationRepository>();
         services.AddSingleton<INotificationHistory>(sp => sp.GetRequiredService<NotificationRepository>());
+        services.AddSingleton<ISignOuts, SignOutRepository>();
         if (store.Provider == StorageProvider.Postgres)
         {
             // The webhook's and the delivery pipeline's path: plain Npgsql, batched lookups, group commit (ADR 0021).
@@ -110,6 +112,7 @@ public static class DependencyInjection
             services.AddSingleton<PostgresSessionRelay>();
             services.AddSingleton<ISessionRelay>(sp => sp.GetRequiredService<PostgresSessionRelay>());
             services.AddHostedService<InstanceHeartbeat>();
+            services.AddHostedService<SignOutWatcher>();
             services.AddHostedService(sp => sp.GetRequiredService<PostgresSessionRelay>());
         }
         else

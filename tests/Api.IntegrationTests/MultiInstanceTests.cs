@@ -208,6 +208,55 @@ public sealed class MultiInstanceTests
         }
     }
 
+    [Test]
+    public async Task SignOutOnInstanceAClosesTheSessionOnInstanceBAndTheNextCallFindsNobody()
+    {
+        await using var a = new CallNotifyApp(_store);
+        await using var b = new CallNotifyApp(_store);
+        var identity = NewIdentity();
+        using var onB = await ConnectAsync(b, identity, countedBy: a);
+
+        using var admin = a.CreateAdminClient();
+        using var signOut = await admin.DeleteAsync($"/admin/v1/bindings?accountSid={CallNotifyApp.AccountSid}&identity={identity}");
+        using var response = await PostWebhookAsync(a, TwilioRequests.Body(to: "client:" + identity));
+        var closed = await SignOutTests.WaitForCloseAsync(onB);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(signOut.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "the call right after the sign-out");
+            Assert.That(closed, Is.EqualTo((WebSocketCloseStatus.PolicyViolation, "signed-out")));
+        }
+    }
+
+    /// <summary>Without the relay's request (lost, or the session was opening): the holder reads the sign-out itself.</summary>
+    [Test]
+    public async Task AnInstanceEndsItsSessionsOfAnIdentitySignedOutElsewhereByItself()
+    {
+        await using var a = new CallNotifyApp(_store);
+        await using var b = new CallNotifyApp(_store);
+        var identity = NewIdentity();
+        using var onB = await ConnectAsync(b, identity, countedBy: b);
+        var started = DateTime.UtcNow;
+
+        // Only the mark, as instance A would write it: no row deleted, no relay message.
+        await a.Services.GetRequiredService<ISignOuts>().RecordAsync(
+            AccountSid.Parse(CallNotifyApp.AccountSid), ClientIdentity.Parse(identity), DateTimeOffset.UtcNow, CancellationToken.None);
+        var closed = await SignOutTests.WaitForCloseAsync(onB);
+        var took = DateTime.UtcNow - started;
+        var remaining = await Eventually.Until(
+            async () => (await a.Services.GetRequiredService<ILiveSessionRegistry>()
+                .FindAsync(AccountSid.Parse(CallNotifyApp.AccountSid), ClientIdentity.Parse(identity), CancellationToken.None)).Count,
+            count => count == 0);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(closed, Is.EqualTo((WebSocketCloseStatus.PolicyViolation, "signed-out")));
+            Assert.That(took, Is.LessThan(TimeSpan.FromSeconds(8)), "within seconds");
+            Assert.That(remaining, Is.Zero);
+        }
+    }
+
     private static string NewIdentity() => "multi-" + Guid.NewGuid().ToString("N")[..12];
 
     private static Task<ClientWebSocket> ConnectAsync(CallNotifyApp app, string identity, CallNotifyApp countedBy, int expected = 1) =>

@@ -46,7 +46,11 @@ public static class Bindings
             .Answers(StatusCodes.Status404NotFound, "No binding has this id.");
         group.MapDelete("/", DeleteAll)
             .WithName("DeleteIdentityBindings")
-            .WithSummary("Sign an identity out everywhere: delete all its bindings")
+            .WithSummary("Sign an identity out everywhere: delete all its bindings and end its live sessions")
+            .WithDescription(
+                "Deletes every binding of (`accountSid`, `identity`), closes its live WebSocket sessions on every instance (1008 `signed-out`; "
+                + "they stop counting at once) and refuses the WebSocket tokens issued to it until now. The identity receives calls again once "
+                + "it registers a binding or connects with a token issued afterwards.")
             .Answers(StatusCodes.Status200OK, "`{deleted}`: how many bindings of (`accountSid`, `identity`) were deleted.")
             .Answers(StatusCodes.Status400BadRequest, "`accountSid` or `identity` is missing or malformed; the fields are listed.");
         return admin;

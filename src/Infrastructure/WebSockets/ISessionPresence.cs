@@ -13,6 +13,12 @@ public interface ISessionPresence
 
     /// <summary>Called before the session leaves the local registry.</summary>
     Task UnregisterAsync(WebSocketSession session, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sign-out everywhere: the sessions of (account, identity) that connected at or before <paramref name="at"/>, on
+    /// any instance, stop counting at once (their holders close them).
+    /// </summary>
+    Task ForgetConnectedByAsync(string accountSid, string identity, DateTimeOffset at, CancellationToken cancellationToken);
 }
 
 /// <summary>Hands a notification to a session held by another instance, and reports what that instance did with it.</summary>
@@ -34,6 +40,9 @@ public sealed class SingleInstanceSessions : ISessionPresence, ISessionRelay
     public Task RegisterAsync(WebSocketSession session, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task UnregisterAsync(WebSocketSession session, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The local registry is the only count: the sessions leave it as they are ended.</summary>
+    public Task ForgetConnectedByAsync(string accountSid, string identity, DateTimeOffset at, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask<DeliveryResult> SendAsync(string sessionId, string deliveryId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(DeliveryResult.ClientGone(DeliveryErrors.SessionClosed));

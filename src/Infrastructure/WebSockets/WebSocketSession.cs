@@ -13,7 +13,8 @@ public sealed class WebSocketSession(
     string identity,
     WebSocket socket,
     DateTimeOffset connectedAt,
-    DateTimeOffset? expiresAt = null) : IDisposable
+    DateTimeOffset? expiresAt = null,
+    DateTimeOffset? issuedAt = null) : IDisposable
 {
     /// <summary>How many sent message ids a session keeps for acknowledgement (a ring: the oldest go first).</summary>
     internal const int SentIdsKept = 64;
@@ -36,6 +37,9 @@ public sealed class WebSocketSession(
 
     /// <summary>When the client's right to the session ends (its token's expiry); null: it does not end by itself.</summary>
     public DateTimeOffset? ExpiresAt { get; } = expiresAt;
+
+    /// <summary>When the token the session connected with was issued: a sign-out at or after it ends the session.</summary>
+    public DateTimeOffset IssuedAt { get; } = issuedAt ?? DateTimeOffset.MinValue;
 
     /// <summary>Why the server ended the session (a 1008 reason), or null while it has not.</summary>
     public string? EndReason => Volatile.Read(ref _endReason);

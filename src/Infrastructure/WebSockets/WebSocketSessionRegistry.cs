@@ -60,6 +60,10 @@ public sealed class WebSocketSessionRegistry : ILiveSessionRegistry
 
     public WebSocketSession? Get(string sessionId) => _byId.GetValueOrDefault(sessionId);
 
+    /// <summary>This instance's sessions of (account, identity).</summary>
+    public IReadOnlyList<WebSocketSession> Of(string accountSid, string identity) =>
+        _byClient.TryGetValue((accountSid, identity), out var sessions) ? sessions : [];
+
     public Task<IReadOnlyList<LiveSession>> FindAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LiveSession>>(
             _byClient.TryGetValue((accountSid.Value, identity.Value), out var sessions)

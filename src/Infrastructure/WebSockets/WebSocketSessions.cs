@@ -21,7 +21,7 @@ public sealed class WebSocketSessions(
     WebSocketSessionCloser closer,
     IOptions<WebSocketSessionOptions> options,
     TimeProvider time,
-    ILogger<WebSocketSessions> logger)
+    ILogger<WebSocketSessions> logger) : IIdentitySessions
 {
     /// <summary>How long the presence row's insert or removal may take.</summary>
     private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
@@ -33,7 +33,8 @@ public sealed class WebSocketSessions(
     public async Task<WebSocketSession?> OpenAsync(WebSocket socket, WebSocketClaims claims, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var session = new WebSocketSession(Ids.New(Ids.SessionPrefix, now), claims.AccountSid.Value, claims.Identity.Value, socket, now, claims.ExpiresAt);
+        var session = new WebSocketSession(
+            Ids.New(Ids.SessionPrefix, now), claims.AccountSid.Value, claims.Identity.Value, socket, now, claims.ExpiresAt, claims.IssuedAt);
         registry.Add(session);
         if (!await TryRegisterAsync(session, cancellationToken))
         {
@@ -44,6 +45,27 @@ public sealed class WebSocketSessions(
         logger.LogInformation("WebSocket session {SessionId} connected for {AccountSid}/{Identity}", session.Id, session.AccountSid, session.Identity);
         await EnforceCapAsync(session, claims, cancellationToken);
         return session;
+    }
+
+    public async Task EndSignedOutAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset signedOutAt, CancellationToken cancellationToken)
+    {
+        // Out of the store first, for every instance: from now on no lookup finds them, whoever holds them.
+        var live = await liveSessions.FindAsync(accountSid, identity, cancellationToken);
+        await presence.ForgetConnectedByAsync(accountSid.Value, identity.Value, signedOutAt, cancellationToken);
+        await EndLocalSignedOutAsync(accountSid.Value, identity.Value, signedOutAt);
+        foreach (var remote in live.Where(s => registry.Get(s.SessionId) is null && s.ConnectedAt <= signedOutAt))
+        {
+            await relay.EndAsync(remote.SessionId, remote.InstanceId, WebSocketSessionCloser.SignedOut, cancellationToken);
+        }
+    }
+
+    /// <summary>Ends this instance's sessions of (account, identity) whose token was issued at or before <paramref name="signedOutAt"/>.</summary>
+    internal async Task EndLocalSignedOutAsync(string accountSid, string identity, DateTimeOffset signedOutAt)
+    {
+        foreach (var session in registry.Of(accountSid, identity).Where(s => s.IssuedAt <= signedOutAt))
+        {
+            await closer.EndAsync(session, WebSocketSessionCloser.SignedOut);
+        }
     }
 
     /// <summary>The connection is over: the session leaves the store and the registry (if it has not already).</summary>

@@ -26,7 +26,9 @@ public sealed class LinearWritesTests
         var messageId = TwilioRequests.NewMessageId();
         var sockets = new List<ClientWebSocket>();
         (long Inserted, long Updated, long Events) written;
-        await using (var app = new CallNotifyApp(store))
+        // One identity with this many sessions: above the default cap (WebSocket:MaxSessionsPerIdentity).
+        var settings = new Dictionary<string, string?> { ["WebSocket:MaxSessionsPerIdentity"] = sessions.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await using (var app = new CallNotifyApp(store, settings))
         {
             for (var i = 0; i < sessions; i++)
             {

@@ -128,6 +128,7 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
         await db.Deliveries.ExecuteDeleteAsync();
         await db.Notifications.ExecuteDeleteAsync();
         await db.Bindings.ExecuteDeleteAsync();
+        await db.Set<Infrastructure.Persistence.Presence.SignOutRecord>().ExecuteDeleteAsync();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -92,6 +92,34 @@ public sealed class WebSocketTokenServiceTests
         Assert.That(Service("first-key-first-key-first-key-first-key!").Validate(token), Is.Null);
     }
 
+    [Test]
+    public void ATokenSaysWhenItWasIssuedToTheMillisecond()
+    {
+        _time.Advance(TimeSpan.FromMilliseconds(123));
+        var service = Service("first-key-first-key-first-key-first-key!");
+        var token = service.Issue(Account, Bob, _time.GetUtcNow().AddHours(1));
+
+        Assert.That(service.Validate(token.Token)?.IssuedAt, Is.EqualTo(_time.GetUtcNow()));
+    }
+
+    [Test]
+    public void ATokenFromBeforeIssueTimesCountsAsIssuedAtTheBeginningOfTime()
+    {
+        const string key = "first-key-first-key-first-key-first-key!";
+        var claims = System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"a\":\"{Account.Value}\",\"i\":\"bob\",\"e\":{_time.GetUtcNow().AddHours(1).ToUnixTimeSeconds()}}}");
+        var mac = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key), claims);
+        var token = System.Buffers.Text.Base64Url.EncodeToString(claims) + "." + System.Buffers.Text.Base64Url.EncodeToString(mac);
+
+        var validated = Service(key).Validate(token);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(validated?.Identity, Is.EqualTo(Bob));
+            Assert.That(validated?.IssuedAt, Is.EqualTo(DateTimeOffset.MinValue));
+        }
+    }
+
     private WebSocketTokenService Service(string key) =>
         new(Options.Create(new WebSocketTokenOptions { TokenSigningKey = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)) }), _time);
 }

@@ -13,4 +13,5 @@ public interface IWebSocketTokenService
 
 public sealed record WebSocketToken(string Token, DateTimeOffset ExpiresAt);
 
-public sealed record WebSocketClaims(AccountSid AccountSid, ClientIdentity Identity, DateTimeOffset ExpiresAt);
+/// <param name="IssuedAt">When the token was issued (<see cref="DateTimeOffset.MinValue"/> for a token that does not say).</param>
+public sealed record WebSocketClaims(AccountSid AccountSid, ClientIdentity Identity, DateTimeOffset ExpiresAt, DateTimeOffset IssuedAt);

@@ -32,3 +32,17 @@ internal sealed class LiveSessionConfiguration : IEntityTypeConfiguration<LiveSe
         builder.HasIndex(s => s.InstanceId);
     }
 }
+
+internal sealed class SignOutConfiguration : IEntityTypeConfiguration<SignOutRecord>
+{
+    public void Configure(EntityTypeBuilder<SignOutRecord> builder)
+    {
+        builder.ToTable("sign_outs");
+        builder.HasKey(s => new { s.AccountSid, s.Identity });
+        builder.Property(s => s.AccountSid).HasMaxLength(AccountSid.Length);
+        builder.Property(s => s.Identity).HasMaxLength(ClientIdentity.MaxLength);
+
+        // Every instance reads the recent ones to end its sessions of those identities.
+        builder.HasIndex(s => s.SignedOutAt);
+    }
+}

@@ -24,6 +24,10 @@ internal static class PresenceSql
 
     internal const string DeleteSessionSql = "DELETE FROM live_sessions WHERE id = @id";
 
+    /// <summary>Sign-out everywhere: the identity's sessions connected at or before @at, whichever instance holds them.</summary>
+    internal const string DeleteIdentitySessionsSql =
+        "DELETE FROM live_sessions WHERE account_sid = @account AND \"identity\" = @identity AND connected_at <= @at";
+
     internal const string HeartbeatSql = """
         INSERT INTO instances (id, heartbeat_at) VALUES (@id, now())
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at

@@ -24,3 +24,13 @@ internal sealed class LiveSessionRecord
 
     public DateTimeOffset ConnectedAt { get; init; }
 }
+
+/// <summary>The last sign-out everywhere of one (account, identity): tokens issued at or before it are refused.</summary>
+internal sealed class SignOutRecord
+{
+    public required string AccountSid { get; init; }
+
+    public required string Identity { get; init; }
+
+    public DateTimeOffset SignedOutAt { get; set; }
+}

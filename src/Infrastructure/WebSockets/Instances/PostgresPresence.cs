@@ -77,6 +77,15 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task ForgetConnectedByAsync(string accountSid, string identity, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(PresenceSql.DeleteIdentitySessionsSql);
+        command.Parameters.AddWithValue("account", accountSid);
+        command.Parameters.AddWithValue("identity", identity);
+        command.Parameters.AddWithValue("at", at.ToUniversalTime());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Writes this instance's heartbeat. True when its row had to be created (first beat, or purged meanwhile).</summary>
     internal async Task<bool> BeatAsync(CancellationToken cancellationToken)
     {
@@ -105,7 +114,9 @@ public sealed class PostgresPresence(NpgsqlDataSource dataSource, ServiceInstanc
 
         var stale = stored.Where(id => local.Get(id) is null).ToArray();
         var storedSet = stored.ToHashSet(StringComparer.Ordinal);
-        var missing = local.All.Where(s => !storedSet.Contains(s.Id)).ToList();
+
+        // A session the server is ending stays out (a sign-out may have removed its row).
+        var missing = local.All.Where(s => !storedSet.Contains(s.Id) && s.EndReason is null).ToList();
         if (stale.Length == 0 && missing.Count == 0)
         {
             return;

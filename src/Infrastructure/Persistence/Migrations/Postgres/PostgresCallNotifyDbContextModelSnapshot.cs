@@ -290,6 +290,31 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("live_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.SignOutRecord", b =>
+                {
+                    b.Property<string>("AccountSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)")
+                        .HasColumnName("account_sid");
+
+                    b.Property<string>("Identity")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("identity");
+
+                    b.Property<DateTimeOffset>("SignedOutAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("signed_out_at");
+
+                    b.HasKey("AccountSid", "Identity")
+                        .HasName("pk_sign_outs");
+
+                    b.HasIndex("SignedOutAt")
+                        .HasDatabaseName("ix_sign_outs_signed_out_at");
+
+                    b.ToTable("sign_outs", (string)null);
+                });
+
             modelBuilder.Entity("CallNotify.Domain.Notifications.Delivery", b =>
                 {
                     b.HasOne("CallNotify.Domain.Notifications.CallNotification", null)
