@@ -17,8 +17,6 @@ public static class ApnsRegistration
     /// <summary>The most one request may take before it counts as a transport failure.</summary>
     internal static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long an open circuit fails requests fast before letting a probe through.</summary>
-    internal static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Binds and validates <c>Apns</c> (at start-up, also when APNs is off, so a half-configured key set fails), and
@@ -47,6 +45,7 @@ public static class ApnsRegistration
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApnsJwtProvider>();
+        services.AddSingleton<ApnsCircuit>();
         services.AddSingleton<ApnsSender>();
         services.AddSingleton<INotificationChannel, ApnsVoipChannel>();
         services.AddSingleton<INotificationChannel, ApnsAlertChannel>();
@@ -63,7 +62,7 @@ public static class ApnsRegistration
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The default HttpClient logging writes the request URI, which ends in the device token.
             .RemoveAllLoggers()
-            .AddResilienceHandler("apns", ConfigureResilience)
+            .AddResilienceHandler("apns", (pipeline, context) => ConfigureResilience(pipeline, context.ServiceProvider.GetRequiredService<ApnsCircuit>()))
             // One circuit per authority: an outage of the sandbox does not stop production pushes.
             .SelectPipelineByAuthority();
 
@@ -86,17 +85,37 @@ public static class ApnsRegistration
 
     /// <summary>
     /// No retry here: the dispatcher retries with backoff while the invite lives, so the pipeline only bounds each
-    /// attempt and stops hammering an APNs that keeps failing (5xx, 429, timeouts, connection errors).
+    /// attempt and stops hammering an APNs that keeps failing for everyone (transport errors, timeouts, our provider
+    /// token refused, 5xx and 429 for several devices); one device's failures never open it.
     /// </summary>
-    private static void ConfigureResilience(ResiliencePipelineBuilder<HttpResponseMessage> pipeline)
+    private static void ConfigureResilience(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ApnsCircuit circuit)
     {
-        pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-        {
-            FailureRatio = 0.5,
-            SamplingDuration = TimeSpan.FromSeconds(10),
-            MinimumThroughput = 10,
-            BreakDuration = BreakDuration,
-        });
+        pipeline.AddCircuitBreaker(circuit.Circuit.Options(ApnsCircuit.KeyOf));
         pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = AttemptTimeout });
     }
+}
+
+/// <summary>
+/// The APNs circuits, one per authority (production, sandbox): APNs-wide evidence only, a 403 (our provider token or
+/// certificate refused, whatever the device) included, but for <c>ExpiredProviderToken</c>: the sender renews the
+/// token and sends again, and a burst of pushes meeting one expiry must not open the circuit.
+/// </summary>
+internal sealed class ApnsCircuit(TimeProvider time)
+{
+    public ProviderCircuit Circuit { get; } = new(time, RefusesOurCredentialsAsync);
+
+    private static async ValueTask<bool> RefusesOurCredentialsAsync(HttpResponseMessage response)
+    {
+        if (response.StatusCode != HttpStatusCode.Forbidden)
+        {
+            return false;
+        }
+
+        // Apple's reason is in the small JSON body; buffered here, the sender reads it again.
+        await response.Content.LoadIntoBufferAsync(64 * 1024);
+        var body = await response.Content.ReadAsStringAsync();
+        return !body.Contains("\"ExpiredProviderToken\"", StringComparison.Ordinal);
+    }
+
+    public static string KeyOf(ResilienceContext context) => context.GetRequestMessage()?.RequestUri?.Authority ?? string.Empty;
 }

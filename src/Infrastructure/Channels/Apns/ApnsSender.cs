@@ -30,6 +30,7 @@ internal sealed record ApnsPushType(ChannelKind Channel, string HeaderValue, str
 internal sealed class ApnsSender(
     IHttpClientFactory clients,
     ApnsJwtProvider tokens,
+    ApnsCircuit circuit,
     IOptions<ApnsOptions> options,
     TimeProvider time,
     ILogger<ApnsSender> logger)
@@ -94,7 +95,7 @@ internal sealed class ApnsSender(
         {
             logger.LogDebug(
                 "Delivery {DeliveryId} ({Channel}) not sent: the circuit to APNs is open", message.DeliveryId, type.Channel.ToWire());
-            return DeliveryResult.Retry(CircuitOpen, ApnsRegistration.BreakDuration);
+            return DeliveryResult.Retry(CircuitOpen, circuit.Circuit.RemainingBreak(options.Value.EndpointFor(message.Environment).Authority));
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -117,6 +118,7 @@ internal sealed class ApnsSender(
             Content = new ReadOnlyMemoryContent(push.Payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("bearer", token.Value);
+        request.Options.Set(ProviderCircuit.DeviceKey, message.Address);
         request.Headers.TryAddWithoutValidation("apns-push-type", push.Type.HeaderValue);
         request.Headers.TryAddWithoutValidation("apns-topic", push.Topic);
         request.Headers.TryAddWithoutValidation("apns-priority", "10");

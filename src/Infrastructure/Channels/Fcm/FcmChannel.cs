@@ -19,7 +19,7 @@ namespace CallNotify.Infrastructure.Channels.Fcm;
 internal sealed class FcmChannel(
     HttpClient http,
     IFcmAccessTokenSource tokens,
-    FcmCircuitBreakerState circuit,
+    FcmCircuit circuit,
     TimeProvider time,
     ILogger<FcmChannel> logger) : INotificationChannel
 {
@@ -69,6 +69,7 @@ internal sealed class FcmChannel(
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Content = new ReadOnlyMemoryContent(body);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Options.Set(ProviderCircuit.DeviceKey, message.Address);
 
         HttpResponseMessage response;
         try
@@ -77,7 +78,7 @@ internal sealed class FcmChannel(
         }
         catch (BrokenCircuitException)
         {
-            var wait = circuit.RemainingBreak();
+            var wait = circuit.Circuit.RemainingBreak(FcmCircuit.Key);
             logger.LogWarning(
                 "FCM delivery {DeliveryId} to token {Token} not sent: the circuit is open after repeated FCM failures; retry in {RetryAfter}",
                 message.DeliveryId, token, wait);

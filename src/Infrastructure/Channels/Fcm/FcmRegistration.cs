@@ -19,10 +19,6 @@ public static class FcmRegistration
     /// <summary>Backstop for a whole request, body included.</summary>
     internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
 
-    internal const double FailureRatio = 0.5;
-    internal const int MinimumThroughput = 10;
-    internal static readonly TimeSpan SamplingDuration = TimeSpan.FromSeconds(10);
-    internal static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Binds and validates <c>Fcm</c> (at start), and registers the FCM channel when <c>Fcm:CredentialsFile</c> is set.
@@ -42,10 +38,10 @@ public static class FcmRegistration
         }
 
         services.TryAddSingleton<IFcmAccessTokenSource, GoogleFcmAccessTokenSource>();
-        services.TryAddSingleton<FcmCircuitBreakerState>();
+        services.TryAddSingleton<FcmCircuit>();
 
         // No retry strategy here: the dispatcher retries within the invite and records every attempt. The breaker makes
-        // a dead FCM fail fast instead of costing every delivery a timeout.
+        // a dead FCM fail fast instead of costing every delivery a timeout; it opens only on FCM-wide evidence.
         services.AddHttpClient<FcmChannel>((sp, client) =>
             {
                 client.BaseAddress = sp.GetRequiredService<IOptions<FcmOptions>>().Value.EndpointUri();
@@ -63,21 +59,9 @@ public static class FcmRegistration
             })
             .AddResilienceHandler(PipelineName, (builder, context) =>
             {
-                var circuit = context.ServiceProvider.GetRequiredService<FcmCircuitBreakerState>();
+                var circuit = context.ServiceProvider.GetRequiredService<FcmCircuit>().Circuit;
                 builder
-                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-                    {
-                        // Default ShouldHandle: 5xx, 408, 429, HttpRequestException and attempt timeouts.
-                        FailureRatio = FailureRatio,
-                        SamplingDuration = SamplingDuration,
-                        MinimumThroughput = MinimumThroughput,
-                        BreakDuration = BreakDuration,
-                        OnOpened = args =>
-                        {
-                            circuit.Opened(args.BreakDuration);
-                            return default;
-                        },
-                    })
+                    .AddCircuitBreaker(circuit.Options(_ => FcmCircuit.Key))
                     .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = AttemptTimeout });
             });
 
@@ -86,18 +70,10 @@ public static class FcmRegistration
     }
 }
 
-/// <summary>When the FCM circuit closes again, so a delivery refused by the open circuit knows when to try again.</summary>
-internal sealed class FcmCircuitBreakerState(TimeProvider time)
+/// <summary>FCM's one circuit: FCM-wide evidence only, a 401 (our credentials refused) included.</summary>
+internal sealed class FcmCircuit(TimeProvider time)
 {
-    private long _openUntilUtcTicks;
+    public const string Key = "fcm";
 
-    public void Opened(TimeSpan breakDuration) =>
-        Interlocked.Exchange(ref _openUntilUtcTicks, (time.GetUtcNow() + breakDuration).UtcTicks);
-
-    /// <summary>What is left of the break, or a whole break when none is known (e.g. while a probe is in flight).</summary>
-    public TimeSpan RemainingBreak()
-    {
-        var remaining = new DateTimeOffset(Interlocked.Read(ref _openUntilUtcTicks), TimeSpan.Zero) - time.GetUtcNow();
-        return remaining > TimeSpan.Zero ? remaining : FcmRegistration.BreakDuration;
-    }
+    public ProviderCircuit Circuit { get; } = new(time, response => ValueTask.FromResult(response.StatusCode == HttpStatusCode.Unauthorized));
 }

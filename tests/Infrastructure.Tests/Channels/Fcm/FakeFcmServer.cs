@@ -68,6 +68,9 @@ internal sealed class FakeFcmServer : IAsyncDisposable
     /// <summary>Answers for the next sends, in order; when empty a send is accepted.</summary>
     public ConcurrentQueue<ScriptedAnswer> Script { get; } = new();
 
+    /// <summary>An answer by registration token (null: the script's, then 200), asked before the script.</summary>
+    public Func<string, ScriptedAnswer?>? AnswerFor { get; set; }
+
     public static async Task<FakeFcmServer> StartAsync(ServiceAccount account)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -165,6 +168,19 @@ internal sealed class FakeFcmServer : IAsyncDisposable
         }
     }
 
+    private static string? TokenOf(byte[] body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("message", out var message) && message.TryGetProperty("token", out var token) ? token.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private async Task SendAsync(HttpContext context, string project)
     {
         using var body = new MemoryStream();
@@ -179,12 +195,14 @@ internal sealed class FakeFcmServer : IAsyncDisposable
             return;
         }
 
-        if (!Script.TryDequeue(out var answer))
+        var byToken = AnswerFor is { } answerFor && TokenOf(body.ToArray()) is { } token ? answerFor(token) : null;
+        if (byToken is null && !Script.TryDequeue(out byToken))
         {
             await Answer(context, new ScriptedAnswer(HttpStatusCode.OK, $$"""{"name":"projects/{{project}}/messages/0:1700000000000000%0"}"""));
             return;
         }
 
+        var answer = byToken;
         if (answer.Hang)
         {
             using var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
+using CallNotify.Infrastructure.Channels;
 using CallNotify.Infrastructure.Channels.Fcm;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -413,37 +414,84 @@ public sealed class FcmChannelTests
     }
 
     [Test]
-    public async Task RepeatedServerErrorsOpenTheCircuitAndThenDeliveriesFailFastUntilTheBreakEnds()
+    public async Task ServerErrorsForSeveralTokensOpenTheCircuitAndThenDeliveriesFailFastUntilTheBreakEnds()
     {
-        for (var i = 0; i < FcmRegistration.MinimumThroughput; i++)
+        for (var i = 0; i < ProviderCircuit.MinimumThroughput; i++)
         {
             _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "Unavailable", "UNAVAILABLE")));
         }
 
         var channel = Channel();
         var failing = new List<DeliveryResult>();
-        for (var i = 0; i < FcmRegistration.MinimumThroughput; i++)
+        for (var i = 0; i < ProviderCircuit.MinimumThroughput; i++)
         {
-            failing.Add(await SendAsync(channel, Message(WebhookBody)));
+            failing.Add(await SendAsync(channel, Message(WebhookBody, token: Token(i % ProviderCircuit.DistinctDevices))));
         }
 
         var whileOpen = await SendAsync(channel, Message(WebhookBody));
         var sendsWhileOpen = _fcm.Sends.Count;
-        _time.Advance(TimeSpan.FromSeconds(4));
+        _time.Advance(TimeSpan.FromSeconds(1.5));
         var later = await SendAsync(channel, Message(WebhookBody));
-        _time.Advance(FcmRegistration.BreakDuration);
+        _time.Advance(ProviderCircuit.BreakDuration);
         var afterBreak = await SendAsync(channel, Message(WebhookBody));
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(failing, Is.All.EqualTo(DeliveryResult.Retry("unavailable")));
-            Assert.That(whileOpen, Is.EqualTo(DeliveryResult.Retry("circuit-open", FcmRegistration.BreakDuration)));
-            Assert.That(sendsWhileOpen, Is.EqualTo(FcmRegistration.MinimumThroughput), "the open circuit calls nobody");
-            Assert.That(later, Is.EqualTo(DeliveryResult.Retry("circuit-open", FcmRegistration.BreakDuration - TimeSpan.FromSeconds(4))));
+            Assert.That(whileOpen, Is.EqualTo(DeliveryResult.Retry("circuit-open", ProviderCircuit.BreakDuration)));
+            Assert.That(sendsWhileOpen, Is.EqualTo(ProviderCircuit.MinimumThroughput), "the open circuit calls nobody");
+            Assert.That(later, Is.EqualTo(DeliveryResult.Retry("circuit-open", ProviderCircuit.BreakDuration - TimeSpan.FromSeconds(1.5))), "retry when it half-opens");
             Assert.That(afterBreak, Is.EqualTo(DeliveryResult.Accepted()), "after the break a probe goes through");
-            Assert.That(_fcm.Sends, Has.Count.EqualTo(FcmRegistration.MinimumThroughput + 1));
+            Assert.That(_fcm.Sends, Has.Count.EqualTo(ProviderCircuit.MinimumThroughput + 1));
         }
     }
+
+    /// <summary>Issue #15: one FCM token answering 503 opened the whole circuit and held back other people's calls.</summary>
+    [Test]
+    public async Task OneTokenThatKeepsFailingNeverHoldsBackAnotherTokensDelivery()
+    {
+        var channel = Channel();
+        var failing = new List<DeliveryResult>();
+        var healthy = new List<DeliveryResult>();
+        for (var round = 0; round < 3 * ProviderCircuit.MinimumThroughput; round++)
+        {
+            _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "Unavailable", "UNAVAILABLE")));
+            failing.Add(await SendAsync(channel, Message(WebhookBody, token: Token(0))));
+            _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "Unavailable", "UNAVAILABLE")));
+            failing.Add(await SendAsync(channel, Message(WebhookBody, token: Token(0))));
+
+            // Healthy tokens, each on its first attempt.
+            healthy.Add(await SendAsync(channel, Message(WebhookBody, token: Token(round + 1))));
+            _time.Advance(TimeSpan.FromMilliseconds(200));
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(failing, Is.All.EqualTo(DeliveryResult.Retry("unavailable")), "the failing token is still tried: its own failures do not open the circuit");
+            Assert.That(healthy, Is.All.EqualTo(DeliveryResult.Accepted()), "every healthy delivery accepted on its first attempt");
+        }
+    }
+
+    [Test]
+    public async Task FcmRefusingOurCredentialsOpensTheCircuitWhateverTheToken()
+    {
+        for (var i = 0; i < ProviderCircuit.MinimumThroughput; i++)
+        {
+            _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.Unauthorized, FakeFcmServer.Error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", "THIRD_PARTY_AUTH_ERROR")));
+        }
+
+        var channel = Channel();
+        for (var i = 0; i < ProviderCircuit.MinimumThroughput; i++)
+        {
+            await SendAsync(channel, Message(WebhookBody));
+        }
+
+        var whileOpen = await SendAsync(channel, Message(WebhookBody, token: Token(7)));
+
+        Assert.That(whileOpen, Is.EqualTo(DeliveryResult.Retry("circuit-open", ProviderCircuit.BreakDuration)));
+    }
+
+    private static string Token(int k) => $"dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx_sTOKEN{k:D4}";
 
     [Test]
     public async Task NoLogHoldsThePushTokenTheAccessTokenOrTheBody()
@@ -489,11 +537,11 @@ public sealed class FcmChannelTests
         return _services.GetServices<INotificationChannel>().Single();
     }
 
-    private ChannelMessage Message(string body, TimeSpan? inviteLeft = null) =>
+    private ChannelMessage Message(string body, TimeSpan? inviteLeft = null, string token = RegistrationToken) =>
         new(
             "DL00000000000000000000000000000001",
             ChannelKind.Fcm,
-            RegistrationToken,
+            token,
             ApnsEnvironment.Production,
             null,
             "WB22222222222222222222222222222222",
