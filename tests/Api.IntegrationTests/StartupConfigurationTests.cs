@@ -27,6 +27,7 @@ public sealed class StartupConfigurationTests
     [TestCase("WebSocket:MaxSessionsPerIdentity", "0", "WebSocket:MaxSessionsPerIdentity")]
     [TestCase("WebSocket:MaxFramesPerMinute", "0", "WebSocket:MaxFramesPerMinute")]
     [TestCase("WebSocket:MaxFrameBytes", "100", "WebSocket:MaxFrameBytes")]
+    [TestCase("Retention:MessageIdDays", "3", "Retention:MessageIdDays")]
     public void RefusesToStartWithABadValue(string key, string value, string named)
     {
         using var app = new CallNotifyApp(_store, new Dictionary<string, string?> { [key] = value });

@@ -307,6 +307,12 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
             public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
                 inner.FindAsync(accountSid, twiMessageId, cancellationToken);
 
+            public Task<bool> TryRememberAsync(AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken) =>
+                inner.TryRememberAsync(accountSid, twiMessageId, outcome, at, cancellationToken);
+
+            public Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
+                inner.FindRememberedAsync(accountSid, twiMessageId, cancellationToken);
+
             public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken)
             {
                 Interlocked.Increment(ref counts._updates);

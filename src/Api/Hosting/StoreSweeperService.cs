@@ -15,11 +15,11 @@ public sealed class StoreSweeperService(
 
     protected override void Report(SweepResult result)
     {
-        if (result.BindingsExpired > 0 || result.NotificationsPurged > 0)
+        if (result.BindingsExpired > 0 || result.NotificationsPurged > 0 || result.MessageIdsForgotten > 0)
         {
             logger.LogInformation(
-                "Sweep: {BindingsExpired} binding(s) expired, {NotificationsPurged} notification record(s) purged",
-                result.BindingsExpired, result.NotificationsPurged);
+                "Sweep: {BindingsExpired} binding(s) expired, {NotificationsPurged} notification record(s) purged, {MessageIdsForgotten} message id(s) forgotten",
+                result.BindingsExpired, result.NotificationsPurged, result.MessageIdsForgotten);
         }
     }
 }

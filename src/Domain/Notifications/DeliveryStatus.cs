@@ -42,6 +42,15 @@ public static class NotificationWire
         NotificationOutcome.Failed => "failed",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
+
+    /// <summary>The outcome a wire value names; anything unknown reads as <see cref="NotificationOutcome.Failed"/>.</summary>
+    public static NotificationOutcome ParseOutcome(string wire) => wire switch
+    {
+        "pending" => NotificationOutcome.Pending,
+        "delivered" => NotificationOutcome.Delivered,
+        "no-active-clients" => NotificationOutcome.NoActiveClients,
+        _ => NotificationOutcome.Failed,
+    };
 }
 
 /// <summary>Failure reasons recorded on deliveries (<c>lastError</c>).</summary>

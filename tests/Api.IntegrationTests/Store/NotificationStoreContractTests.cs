@@ -209,6 +209,73 @@ public sealed class NotificationStoreContractTests(string kind)
     }
 
     [Test]
+    public async Task AMessageIdAnsweredWithoutARecordIsRememberedOnceAndNeverRecordedAfter()
+    {
+        var notification = New(clients: 1);
+        var messageId = notification.TwiMessageId;
+
+        var first = await _notifications.TryRememberAsync(Account, messageId, NotificationOutcome.NoActiveClients, _now, CancellationToken.None);
+        var again = await _notifications.TryRememberAsync(Account, messageId, NotificationOutcome.Failed, _now, CancellationToken.None);
+        var remembered = await _notifications.FindRememberedAsync(Account, messageId, CancellationToken.None);
+        var added = await _notifications.TryAddAsync(notification, CancellationToken.None);
+        var otherAccount = await _notifications.FindRememberedAsync(AccountSid.Parse(CallNotifyApp.OtherAccountSid), messageId, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.True);
+            Assert.That(again, Is.False, "remembered once: the first outcome stays");
+            Assert.That(remembered, Is.EqualTo(NotificationOutcome.NoActiveClients));
+            Assert.That(added, Is.False, "a remembered message id is never recorded (a replay rings nobody)");
+            Assert.That(await _notifications.FindAsync(Account, messageId, CancellationToken.None), Is.Null);
+            Assert.That(otherAccount, Is.Null, "per account");
+        }
+    }
+
+    [Test]
+    public async Task ARecordedMessageIdIsNotRememberedAndAPurgedOneIsWithItsOutcome()
+    {
+        var delivered = New(clients: 1);
+        var unanswered = New(clients: 1);
+        await _notifications.TryAddAsync(delivered, CancellationToken.None);
+        await _notifications.TryAddAsync(unanswered, CancellationToken.None);
+        await _notifications.UpdateAsync(
+            delivered.Id, n => n.RecordResult(delivered.Deliveries.Single().Id, DeliveryResult.Accepted(), _now.AddMilliseconds(5)), CancellationToken.None);
+
+        var whileRecorded = await _notifications.TryRememberAsync(Account, delivered.TwiMessageId, NotificationOutcome.NoActiveClients, _now, CancellationToken.None);
+        var purged = await _history.PurgeReceivedBeforeAsync(_now.AddMilliseconds(1), 1000, CancellationToken.None);
+        var rememberedDelivered = await _notifications.FindRememberedAsync(Account, delivered.TwiMessageId, CancellationToken.None);
+        var rememberedUnanswered = await _notifications.FindRememberedAsync(Account, unanswered.TwiMessageId, CancellationToken.None);
+        var addedAgain = await _notifications.TryAddAsync(delivered, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(whileRecorded, Is.False, "the record answers for it");
+            Assert.That(purged, Is.GreaterThanOrEqualTo(2));
+            Assert.That(rememberedDelivered, Is.EqualTo(NotificationOutcome.Delivered), "the body is gone, the outcome stays");
+            Assert.That(rememberedUnanswered, Is.EqualTo(NotificationOutcome.Failed), "still pending when purged: it never will be decided");
+            Assert.That(addedAgain, Is.False, "a replay after the purge is not recorded again");
+        }
+    }
+
+    [Test]
+    public async Task RememberedMessageIdsAreForgottenOnlyOnceOlderThanTheCutoff()
+    {
+        var old = "WB" + Guid.NewGuid().ToString("N");
+        var recent = "WB" + Guid.NewGuid().ToString("N");
+        await _notifications.TryRememberAsync(Account, old, NotificationOutcome.NoActiveClients, _now.AddDays(-31), CancellationToken.None);
+        await _notifications.TryRememberAsync(Account, recent, NotificationOutcome.NoActiveClients, _now, CancellationToken.None);
+
+        var forgotten = await _history.ForgetRememberedBeforeAsync(_now.AddDays(-30), 1000, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(forgotten, Is.GreaterThanOrEqualTo(1));
+            Assert.That(await _notifications.FindRememberedAsync(Account, old, CancellationToken.None), Is.Null);
+            Assert.That(await _notifications.FindRememberedAsync(Account, recent, CancellationToken.None), Is.EqualTo(NotificationOutcome.NoActiveClients));
+        }
+    }
+
+    [Test]
     public async Task ARetryIsDueWhenItsBackoffEndsAndATakeoverWhenItsLeaseEnds()
     {
         var notification = New(clients: 1);

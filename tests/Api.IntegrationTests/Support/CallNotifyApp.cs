@@ -129,6 +129,7 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
         await db.Notifications.ExecuteDeleteAsync();
         await db.Bindings.ExecuteDeleteAsync();
         await db.Set<Infrastructure.Persistence.Presence.SignOutRecord>().ExecuteDeleteAsync();
+        await db.Set<Infrastructure.Persistence.Presence.MessageIdRecord>().ExecuteDeleteAsync();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -92,7 +92,7 @@ public sealed class SweepStoreHandlerTests
         await handler.Handle(new SweepStoreCommand(), CancellationToken.None);
         var again = await handler.Handle(new SweepStoreCommand(), CancellationToken.None);
 
-        Assert.That(again, Is.EqualTo(new SweepResult(0, 0, 0)));
+        Assert.That(again, Is.EqualTo(new SweepResult(0, 0, 0, 0)));
     }
 
     [Test]

@@ -113,6 +113,10 @@ public sealed class DeliveryWorkerTests
     {
         public Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken) => Task.FromResult(true);
 
+        public Task<bool> TryRememberAsync(AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) => Task.FromResult<NotificationOutcome?>(null);
+
         public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) => Task.FromResult<CallNotification?>(null);
 
         public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(new CalleeClients([], []));

@@ -14,6 +14,7 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
 {
     private readonly Lock _gate = new();
     private readonly List<CallNotification> _rows = [];
+    private readonly Dictionary<(string Account, string MessageId), (NotificationOutcome Outcome, DateTimeOffset At)> _remembered = [];
 
     /// <summary>How many notifications are recorded.</summary>
     public int Count
@@ -51,14 +52,53 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            if (_rows.Any(n => n.Id == notification.Id
-                || (n.AccountSid == notification.AccountSid && n.TwiMessageId == notification.TwiMessageId)))
+            if (_remembered.ContainsKey((notification.AccountSid, notification.TwiMessageId))
+                || _rows.Any(n => n.Id == notification.Id
+                    || (n.AccountSid == notification.AccountSid && n.TwiMessageId == notification.TwiMessageId)))
             {
                 return Task.FromResult(false);
             }
 
             _rows.Add(Snapshot.Of(notification));
             return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> TryRememberAsync(AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (_rows.Any(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId))
+            {
+                return Task.FromResult(false);
+            }
+
+            return Task.FromResult(_remembered.TryAdd((accountSid.Value, twiMessageId), (outcome, at)));
+        }
+    }
+
+    public Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return Task.FromResult<NotificationOutcome?>(_remembered.TryGetValue((accountSid.Value, twiMessageId), out var remembered) ? remembered.Outcome : null);
+        }
+    }
+
+    public Task<int> ForgetRememberedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var doomed = _remembered.Where(r => r.Value.At < cutoff).OrderBy(r => r.Value.At).Take(limit).Select(r => r.Key).ToList();
+            foreach (var key in doomed)
+            {
+                _remembered.Remove(key);
+            }
+
+            return Task.FromResult(doomed.Count);
         }
     }
 
@@ -126,6 +166,8 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
             foreach (var notification in doomed)
             {
                 _rows.Remove(notification);
+                var outcome = notification.Outcome == NotificationOutcome.Pending ? NotificationOutcome.Failed : notification.Outcome;
+                _remembered.TryAdd((notification.AccountSid, notification.TwiMessageId), (outcome, notification.ReceivedAt));
             }
 
             return Task.FromResult(doomed.Count);

@@ -98,9 +98,19 @@ public sealed class ReceiveCallNotificationHandler(
         if (active.Count == 0 && live.Count == 0)
         {
             // A repeat of a notification whose clients have gone since is still answered from its record.
-            return await notifications.FindAsync(account, body.MessageId, budget).WaitAsync(budget) is null
-                ? new WebhookResult(WebhookVerdict.NoActiveClients)
-                : await ReplayAsync(body, budget);
+            if (await notifications.FindAsync(account, body.MessageId, budget).WaitAsync(budget) is not null)
+            {
+                return await ReplayAsync(body, budget);
+            }
+
+            // Nobody to ring, and the answer is remembered: the same signed request replayed later, when the callee is
+            // online, rings nobody either (SPEC §3 step 6).
+            if (await notifications.TryRememberAsync(account, body.MessageId, NotificationOutcome.NoActiveClients, now, budget).WaitAsync(budget))
+            {
+                return new WebhookResult(WebhookVerdict.NoActiveClients);
+            }
+
+            return await ReplayAsync(body, budget);
         }
 
         // 4. Record, then dispatch. The unique (account, twi_message_id) makes a repeat answer from the record.
@@ -157,7 +167,9 @@ public sealed class ReceiveCallNotificationHandler(
             var recorded = await notifications.FindAsync(body.AccountSid, body.MessageId, budget).WaitAsync(budget);
             if (recorded is null)
             {
-                return new WebhookResult(WebhookVerdict.Unavailable);
+                // Answered without a record, or its record was purged: what was remembered of it.
+                var remembered = await notifications.FindRememberedAsync(body.AccountSid, body.MessageId, budget).WaitAsync(budget);
+                return remembered is { } outcome ? WebhookResult.FromOutcome(outcome) : new WebhookResult(WebhookVerdict.Unavailable);
             }
 
             if (recorded.Outcome != NotificationOutcome.Pending || time.GetUtcNow() >= giveUpAt)

@@ -35,6 +35,12 @@ public sealed class RetentionOptions
     /// <summary>Notification records older than this are purged.</summary>
     public int NotificationDays { get; set; } = 7;
 
+    /// <summary>
+    /// How long the outcome of each message id is remembered (no body): a replay within it rings nobody. At least
+    /// <see cref="NotificationDays"/>.
+    /// </summary>
+    public int MessageIdDays { get; set; } = 30;
+
     /// <summary>How often the sweeper runs.</summary>
     public int SweepIntervalSeconds { get; set; } = 300;
 

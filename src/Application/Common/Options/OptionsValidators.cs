@@ -59,6 +59,13 @@ internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOpti
             failures.Add($"{RetentionOptions.Section}:NotificationDays must be between 1 and 3650 (was {options.NotificationDays}).");
         }
 
+        if (options.MessageIdDays is < 1 or > 3650 || options.MessageIdDays < options.NotificationDays)
+        {
+            failures.Add(
+                $"{RetentionOptions.Section}:MessageIdDays must be between 1 and 3650 and at least {RetentionOptions.Section}:NotificationDays ({options.NotificationDays}), "
+                + $"so that a message id outlives its record (was {options.MessageIdDays}).");
+        }
+
         if (options.SweepIntervalSeconds is < 1 or > 86_400)
         {
             failures.Add($"{RetentionOptions.Section}:SweepIntervalSeconds must be between 1 and 86400 (was {options.SweepIntervalSeconds}).");

@@ -14,8 +14,21 @@ public interface INotificationStore
     /// <summary>Everyone a notification for (<paramref name="accountSid"/>, <paramref name="identity"/>) goes to at <paramref name="now"/>.</summary>
     Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Records the notification with its deliveries; false when (account, twi_message_id) is already recorded.</summary>
+    /// <summary>
+    /// Records the notification with its deliveries; false when (account, twi_message_id) is already recorded, or
+    /// remembered (<see cref="TryRememberAsync"/>, or a purged record's).
+    /// </summary>
     Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Remembers the outcome of a message answered without a record (nobody to ring), so that a repeat, however much
+    /// later within <c>Retention:MessageIdDays</c>, is answered from it and rings nobody. No body is kept. False when
+    /// (account, twi_message_id) is already recorded or remembered.
+    /// </summary>
+    Task<bool> TryRememberAsync(AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The remembered outcome of (account, twi_message_id) whose record is gone or never was; null when none.</summary>
+    Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken);
 
     Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken);
 
@@ -56,8 +69,14 @@ public interface INotificationHistory
 
     Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes at most <paramref name="limit"/> notifications received before <paramref name="cutoff"/>, with their deliveries.</summary>
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> notifications received before <paramref name="cutoff"/>, with their
+    /// deliveries; each one's outcome is remembered first, so its message id outlives its body.
+    /// </summary>
     Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Forgets at most <paramref name="limit"/> remembered outcomes recorded before <paramref name="cutoff"/>.</summary>
+    Task<int> ForgetRememberedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
 /// <param name="Bindings">Active, unexpired bindings of the callee.</param>

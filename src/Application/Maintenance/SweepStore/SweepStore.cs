@@ -9,13 +9,14 @@ namespace CallNotify.Application.Maintenance.SweepStore;
 
 /// <summary>
 /// Housekeeping: bindings past their TTL become inactive (reason <c>expired</c>), and notification records older
-/// than <see cref="RetentionOptions.NotificationDays"/> are purged, and identities over <c>Bindings:MaxPerIdentity</c>
+/// than <see cref="RetentionOptions.NotificationDays"/> are purged (their outcomes remembered), remembered outcomes
+/// older than <see cref="RetentionOptions.MessageIdDays"/> are forgotten, and identities over <c>Bindings:MaxPerIdentity</c>
 /// active bindings lose the least recently refreshed. Work is done in bounded batches, and every step is
 /// idempotent, so several instances may sweep at once.
 /// </summary>
 public sealed record SweepStoreCommand : ICommand<SweepResult>;
 
-public sealed record SweepResult(int BindingsExpired, int NotificationsPurged, int BindingsSuperseded);
+public sealed record SweepResult(int BindingsExpired, int NotificationsPurged, int BindingsSuperseded, int MessageIdsForgotten);
 
 public sealed class SweepStoreHandler(
     IBindingRepository bindings,
@@ -61,6 +62,18 @@ public sealed class SweepStoreHandler(
             }
         }
 
+        var forgotten = 0;
+        var messageIdCutoff = now - TimeSpan.FromDays(options.Value.MessageIdDays);
+        for (var i = 0; i < MaxBatches; i++)
+        {
+            var deleted = await notifications.ForgetRememberedBeforeAsync(messageIdCutoff, batch, cancellationToken);
+            forgotten += deleted;
+            if (deleted < batch)
+            {
+                break;
+            }
+        }
+
         // A lowered Bindings:MaxPerIdentity takes effect on identities nobody re-registers.
         var superseded = 0;
         var max = bindingOptions.Value.MaxPerIdentity;
@@ -70,6 +83,6 @@ public sealed class SweepStoreHandler(
                 bindings, AccountSid.Parse(account), ClientIdentity.Parse(identity), max, keepId: null, now, cancellationToken);
         }
 
-        return new SweepResult(expired, purged, superseded);
+        return new SweepResult(expired, purged, superseded, forgotten);
     }
 }

@@ -1,4 +1,5 @@
 using CallNotify.Domain.Common;
+using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Persistence.Presence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -44,5 +45,20 @@ internal sealed class SignOutConfiguration : IEntityTypeConfiguration<SignOutRec
 
         // Every instance reads the recent ones to end its sessions of those identities.
         builder.HasIndex(s => s.SignedOutAt);
+    }
+}
+
+internal sealed class MessageIdConfiguration : IEntityTypeConfiguration<MessageIdRecord>
+{
+    public void Configure(EntityTypeBuilder<MessageIdRecord> builder)
+    {
+        builder.ToTable("message_ids");
+        builder.HasKey(m => new { m.AccountSid, m.TwiMessageId });
+        builder.Property(m => m.AccountSid).HasMaxLength(AccountSid.Length);
+        builder.Property(m => m.TwiMessageId).HasMaxLength(CallNotification.MaxFieldLength);
+        builder.Property(m => m.Outcome).HasMaxLength(32);
+
+        // The sweeper forgets the oldest.
+        builder.HasIndex(m => m.RecordedAt);
     }
 }

@@ -47,7 +47,8 @@ internal sealed class NotificationInsert : GroupWrite
     private sealed class InsertKind() : GroupWriteKind("insert call_notifications", Sql)
     {
         // The deliveries go in from the notifications the first insert returned: a message already recorded (by another
-        // request, or twice in this very batch) inserts neither its row nor its deliveries.
+        // request, or twice in this very batch) or remembered (answered without a record, or purged) inserts neither its
+        // row nor its deliveries.
         private const string Sql = $"""
             WITH input AS (
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -57,7 +58,9 @@ internal sealed class NotificationInsert : GroupWrite
             n AS (
                 INSERT INTO call_notifications ({StoreColumns.Notification})
                 SELECT {StoreColumns.Notification}
-                FROM input ORDER BY position
+                FROM input
+                WHERE NOT EXISTS (SELECT 1 FROM message_ids m WHERE m.account_sid = input.account_sid AND m.twi_message_id = input.twi_message_id)
+                ORDER BY position
                 ON CONFLICT (account_sid, twi_message_id) DO NOTHING
                 RETURNING id),
             d AS (

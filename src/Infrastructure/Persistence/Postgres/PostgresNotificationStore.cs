@@ -85,6 +85,36 @@ internal sealed class PostgresNotificationStore(
         return true;
     }
 
+    /// <summary>Remembers an outcome unless the message is recorded or remembered already; 1 row when it was not.</summary>
+    internal const string RememberSql = """
+        INSERT INTO message_ids (account_sid, twi_message_id, outcome, recorded_at)
+        SELECT $1::text, $2::text, $3::text, $4::timestamptz
+        WHERE NOT EXISTS (SELECT 1 FROM call_notifications WHERE account_sid = $1 AND twi_message_id = $2)
+        ON CONFLICT (account_sid, twi_message_id) DO NOTHING
+        """;
+
+    internal const string FindRememberedSql = "SELECT outcome FROM message_ids WHERE account_sid = $1 AND twi_message_id = $2";
+
+    public async Task<bool> TryRememberAsync(
+        AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        // Not on the ringing path (nobody to ring): one statement of its own, not group-committed.
+        await using var command = dataSource.CreateCommand(RememberSql);
+        command.Parameters.Add(PgParameters.Text(accountSid.Value));
+        command.Parameters.Add(PgParameters.Text(twiMessageId));
+        command.Parameters.Add(PgParameters.Text(outcome.ToWire()));
+        command.Parameters.Add(PgParameters.Time(at));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FindRememberedSql);
+        command.Parameters.Add(PgParameters.Text(accountSid.Value));
+        command.Parameters.Add(PgParameters.Text(twiMessageId));
+        return await command.ExecuteScalarAsync(cancellationToken) is string outcome ? NotificationWire.ParseOutcome(outcome) : null;
+    }
+
     public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
         ReadAsync(SelectEventsByMessageSql, SelectByMessageSql, [accountSid.Value, twiMessageId], cancellationToken);
 

@@ -34,3 +34,19 @@ internal sealed class SignOutRecord
 
     public DateTimeOffset SignedOutAt { get; set; }
 }
+
+/// <summary>
+/// The outcome of one message id whose record is gone (purged) or never was (nobody to ring): a repeat is answered
+/// from it and rings nobody. No body. Forgotten after <c>Retention:MessageIdDays</c>.
+/// </summary>
+internal sealed class MessageIdRecord
+{
+    public required string AccountSid { get; init; }
+
+    public required string TwiMessageId { get; init; }
+
+    /// <summary>The outcome's wire value (<c>delivered</c>, <c>no-active-clients</c>, <c>failed</c>).</summary>
+    public required string Outcome { get; init; }
+
+    public DateTimeOffset RecordedAt { get; init; }
+}

@@ -2,6 +2,7 @@ using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
+using CallNotify.Infrastructure.Persistence.Presence;
 using Microsoft.EntityFrameworkCore;
 
 namespace CallNotify.Infrastructure.Persistence.Repositories;
@@ -32,6 +33,11 @@ internal sealed class NotificationRepository(
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await IsRememberedAsync(db, notification.AccountSid, notification.TwiMessageId, cancellationToken))
+        {
+            return false;
+        }
+
         db.Notifications.Add(notification);
         try
         {
@@ -43,6 +49,65 @@ internal sealed class NotificationRepository(
             return false;
         }
     }
+
+    public async Task<bool> TryRememberAsync(
+        AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await db.Notifications.AnyAsync(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId, cancellationToken))
+        {
+            return false;
+        }
+
+        db.Set<MessageIdRecord>().Add(Remembered(accountSid.Value, twiMessageId, outcome, at));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException ex) when (StoreErrors.IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    }
+
+    public async Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var outcome = await db.Set<MessageIdRecord>().AsNoTracking()
+            .Where(m => m.AccountSid == accountSid.Value && m.TwiMessageId == twiMessageId)
+            .Select(m => m.Outcome)
+            .FirstOrDefaultAsync(cancellationToken);
+        return outcome is null ? null : NotificationWire.ParseOutcome(outcome);
+    }
+
+    public async Task<int> ForgetRememberedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var oldest = await db.Set<MessageIdRecord>().AsNoTracking()
+            .Where(m => m.RecordedAt < cutoff)
+            .OrderBy(m => m.RecordedAt)
+            .Select(m => m.TwiMessageId)
+            .Take(limit)
+            .ToListAsync(cancellationToken);
+
+        // Every row these ids name in any account is as old or older than the cutoff says: all of them go.
+        return oldest.Count == 0
+            ? 0
+            : await db.Set<MessageIdRecord>().Where(m => m.RecordedAt < cutoff && oldest.Contains(m.TwiMessageId)).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private static Task<bool> IsRememberedAsync(CallNotifyDbContext db, string accountSid, string twiMessageId, CancellationToken cancellationToken) =>
+        db.Set<MessageIdRecord>().AnyAsync(m => m.AccountSid == accountSid && m.TwiMessageId == twiMessageId, cancellationToken);
+
+    /// <summary>A message id's outcome as remembered: a purged record still pending never will be decided, so it failed.</summary>
+    private static MessageIdRecord Remembered(string accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at) => new()
+    {
+        AccountSid = accountSid,
+        TwiMessageId = twiMessageId,
+        Outcome = (outcome == NotificationOutcome.Pending ? NotificationOutcome.Failed : outcome).ToWire(),
+        RecordedAt = at,
+    };
 
     public async Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken)
     {
@@ -134,9 +199,35 @@ internal sealed class NotificationRepository(
     public async Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var oldest = db.Notifications.Where(n => n.ReceivedAt < cutoff).OrderBy(n => n.ReceivedAt).Select(n => n.Id).Take(limit);
+        var oldest = await db.Notifications.AsNoTracking()
+            .Include(n => n.Deliveries)
+            .Where(n => n.ReceivedAt < cutoff)
+            .OrderBy(n => n.ReceivedAt)
+            .Take(limit)
+            .ToListAsync(cancellationToken);
+        if (oldest.Count == 0)
+        {
+            return 0;
+        }
+
+        // The message ids outlive the bodies: each outcome is remembered, in the same transaction as the delete.
+        var ids = oldest.Select(n => n.Id).ToList();
+        var messageIds = oldest.Select(n => n.TwiMessageId).Distinct().ToList();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var known = (await db.Set<MessageIdRecord>().AsNoTracking()
+                .Where(m => messageIds.Contains(m.TwiMessageId))
+                .Select(m => new { m.AccountSid, m.TwiMessageId })
+                .ToListAsync(cancellationToken))
+            .Select(m => (m.AccountSid, m.TwiMessageId))
+            .ToHashSet();
+        db.Set<MessageIdRecord>().AddRange(oldest
+            .Where(n => !known.Contains((n.AccountSid, n.TwiMessageId)))
+            .Select(n => Remembered(n.AccountSid, n.TwiMessageId, n.Outcome, n.ReceivedAt)));
+        await db.SaveChangesAsync(cancellationToken);
 
         // Deliveries go with their notification (ON DELETE CASCADE).
-        return await db.Notifications.Where(n => oldest.Contains(n.Id)).ExecuteDeleteAsync(cancellationToken);
+        var deleted = await db.Notifications.Where(n => ids.Contains(n.Id)).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
     }
 }

@@ -566,6 +566,12 @@ public class ReceiveCallNotificationHandlerTests
         public Task<CallNotification?> FindAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
             Inner.FindAsync(accountSid, twiMessageId, cancellationToken);
 
+        public Task<bool> TryRememberAsync(AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken) =>
+            Inner.TryRememberAsync(accountSid, twiMessageId, outcome, at, cancellationToken);
+
+        public Task<NotificationOutcome?> FindRememberedAsync(AccountSid accountSid, string twiMessageId, CancellationToken cancellationToken) =>
+            Inner.FindRememberedAsync(accountSid, twiMessageId, cancellationToken);
+
         public Task<CallNotification?> UpdateAsync(string id, Func<CallNotification, bool> change, CancellationToken cancellationToken) =>
             Inner.UpdateAsync(id, change, cancellationToken);
 

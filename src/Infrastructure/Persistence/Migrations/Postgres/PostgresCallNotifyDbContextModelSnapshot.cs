@@ -290,6 +290,37 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("live_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.MessageIdRecord", b =>
+                {
+                    b.Property<string>("AccountSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)")
+                        .HasColumnName("account_sid");
+
+                    b.Property<string>("TwiMessageId")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("twi_message_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("outcome");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.HasKey("AccountSid", "TwiMessageId")
+                        .HasName("pk_message_ids");
+
+                    b.HasIndex("RecordedAt")
+                        .HasDatabaseName("ix_message_ids_recorded_at");
+
+                    b.ToTable("message_ids", (string)null);
+                });
+
             modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.SignOutRecord", b =>
                 {
                     b.Property<string>("AccountSid")

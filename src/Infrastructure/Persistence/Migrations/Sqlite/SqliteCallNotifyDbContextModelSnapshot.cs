@@ -284,6 +284,37 @@ namespace CallNotify.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("live_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.MessageIdRecord", b =>
+                {
+                    b.Property<string>("AccountSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("account_sid");
+
+                    b.Property<string>("TwiMessageId")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("twi_message_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recorded_at");
+
+                    b.HasKey("AccountSid", "TwiMessageId")
+                        .HasName("pk_message_ids");
+
+                    b.HasIndex("RecordedAt")
+                        .HasDatabaseName("ix_message_ids_recorded_at");
+
+                    b.ToTable("message_ids", (string)null);
+                });
+
             modelBuilder.Entity("CallNotify.Infrastructure.Persistence.Presence.SignOutRecord", b =>
                 {
                     b.Property<string>("AccountSid")
