@@ -100,6 +100,7 @@ app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false 
 app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(CallNotify.Infrastructure.DependencyInjection.ReadinessTag) });
 app.MapTwilioWebhook();
 app.MapWebSocketClients();
+app.MapClientEndpoints();
 app.MapGroup("/admin/v1")
     .RequireAuthorization(AdminKeyAuthenticationHandler.Policy)
     .RequireRateLimiting(RateLimitOptions.AdminPolicy)

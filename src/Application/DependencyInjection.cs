@@ -28,6 +28,7 @@ public static class DependencyInjection
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<DeliveryRunner>();
+        services.AddSingleton<Clients.ClientAuthenticator>();
         services.AddSingleton<Common.Telemetry.CallNotifyMetrics>();
         return services;
     }

@@ -39,6 +39,7 @@ public static class DependencyInjection
 
         services.AddSingleton<IWebhookSignatureVerifier, TwilioSignatureVerifier>();
         services.AddSingleton<IWebSocketTokenService, WebSocketTokenService>();
+        services.AddSingleton<IAccessTokenVerifier, Twilio.AccessTokenVerifier>();
         services.AddSingleton<ServiceInstance>();
         services.AddSingleton<WebSocketSessionRegistry>();
         services.AddOptions<WebSocketSessionOptions>().BindConfiguration(WebSocketSessionOptions.Section).ValidateOnStart();

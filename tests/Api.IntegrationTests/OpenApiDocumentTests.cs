@@ -16,12 +16,18 @@ public sealed class OpenApiDocumentTests(StoreKind store) : ApiFixture(store)
     private const string AdminScheme = "adminKey";
     private const string WebSocketTokenScheme = "webSocketToken";
     private const string TwilioSignatureScheme = "twilioSignature";
+    private const string AccessTokenScheme = "twilioAccessToken";
 
     /// <summary>Every operation the document must hold, the statuses it must document, and the scheme it requires.</summary>
     private static readonly Dictionary<(string Path, string Method), (int[] Statuses, string? Scheme)> Expected = new()
     {
         [("/calls/notificationWebhook", "post")] = ([200, 400, 403, 404, 413, 415, 429, 503], TwilioSignatureScheme),
-        [("/v1/websocket", "get")] = ([101, 400, 401, 429], WebSocketTokenScheme),
+        [("/v1/websocket", "get")] = ([101, 400, 401, 403, 429], WebSocketTokenScheme),
+        [("/v1/registrations", "post")] = ([200, 201, 400, 401, 403, 409, 415, 429, 503], AccessTokenScheme),
+        [("/v1/registrations", "get")] = ([200, 401, 403, 429, 503], AccessTokenScheme),
+        [("/v1/registrations", "delete")] = ([204, 400, 401, 403, 404, 415, 429, 503], AccessTokenScheme),
+        [("/v1/registrations/{id}", "get")] = ([200, 401, 403, 404, 429, 503], AccessTokenScheme),
+        [("/v1/receipts", "post")] = ([204, 400, 401, 403, 404, 415, 429, 503], AccessTokenScheme),
         [("/admin/v1/bindings", "post")] = ([200, 201, 400, 401, 409, 415, 429, 503], AdminScheme),
         [("/admin/v1/bindings", "get")] = ([200, 400, 401, 429, 503], AdminScheme),
         [("/admin/v1/bindings", "delete")] = ([200, 400, 401, 429, 503], AdminScheme),

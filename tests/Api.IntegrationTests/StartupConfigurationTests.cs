@@ -28,6 +28,9 @@ public sealed class StartupConfigurationTests
     [TestCase("WebSocket:MaxFramesPerMinute", "0", "WebSocket:MaxFramesPerMinute")]
     [TestCase("WebSocket:MaxFrameBytes", "100", "WebSocket:MaxFrameBytes")]
     [TestCase("Retention:MessageIdDays", "3", "Retention:MessageIdDays")]
+    [TestCase("Twilio:Accounts:0:ApiKeys:0:Sid", "SK123", "Twilio:Accounts:0:ApiKeys:0:Sid")]
+    [TestCase("Twilio:Accounts:0:ApiKeys:0:Secret", "", "Twilio:Accounts:0:ApiKeys:0")]
+    [TestCase("RateLimits:ClientPermitsPerMinute", "0", "RateLimits:ClientPermitsPerMinute")]
     public void RefusesToStartWithABadValue(string key, string value, string named)
     {
         using var app = new CallNotifyApp(_store, new Dictionary<string, string?> { [key] = value });
@@ -41,6 +44,7 @@ public sealed class StartupConfigurationTests
     [TestCase("Twilio:Accounts:0:AccountSid", "AC0123456789abcdef0123456789abcdef")]
     [TestCase("Admin:ApiKeys:0", "dev-admin-key-do-not-use-in-production")]
     [TestCase("WebSocket:TokenSigningKey", "Y2FsbG5vdGlmeS1kZXZlbG9wbWVudC13ZWJzb2NrZXQtc2lnbmluZy1rZXkh")]
+    [TestCase("Twilio:Accounts:0:ApiKeys:0:Secret", "dev-api-key-secret-do-not-use-in-production")]
     public void RefusesDevelopmentCredentialsOutsideDevelopment(string key, string value)
     {
         using var app = new CallNotifyApp(_store, new Dictionary<string, string?> { [key] = value }, environment: "Production");

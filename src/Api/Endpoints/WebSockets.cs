@@ -44,7 +44,8 @@ public static class WebSockets
             .SecuredBy(OpenApiDescription.WebSocketTokenScheme)
             .Answers(StatusCodes.Status101SwitchingProtocols, "The upgrade is accepted: the session is open and counts as an active client.")
             .Answers(StatusCodes.Status400BadRequest, "The token is valid, but the request is not a WebSocket upgrade.", typeof(ProblemDetails))
-            .Answers(StatusCodes.Status401Unauthorized, "The token (`?token=` or `Authorization: Bearer`) is missing, forged or expired.")
+            .Answers(StatusCodes.Status401Unauthorized, "The token (`?token=` or `Authorization: Bearer`: a WebSocket token or a Twilio Access Token) is missing, forged or expired, or was issued before the identity's sign-out everywhere.")
+            .Answers(StatusCodes.Status403Forbidden, "A Twilio Access Token that does not allow incoming calls (`grants.voice.incoming.allow`).")
             .Answers(StatusCodes.Status429TooManyRequests, "Too many upgrades from this address (`RateLimits:WebSocketUpgradesPerMinute`); retry after `Retry-After` seconds.");
         return app;
     }
@@ -64,10 +65,15 @@ public static class WebSockets
             token = authorization["Bearer ".Length..].Trim();
         }
 
-        var claims = await sender.Send(new AuthorizeWebSocketQuery(token), context.RequestAborted);
-        if (claims is null)
+        var verdict = await sender.Send(new AuthorizeWebSocketQuery(token), context.RequestAborted);
+        if (verdict.Forbidden)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "A valid WebSocket token is required.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: verdict.Detail);
+        }
+
+        if (verdict.Claims is not { } claims)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: verdict.Detail);
         }
 
         if (!context.WebSockets.IsWebSocketRequest)

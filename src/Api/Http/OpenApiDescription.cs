@@ -16,6 +16,7 @@ public static class OpenApiDescription
     public const string AdminKeyScheme = "adminKey";
     public const string WebSocketTokenScheme = "webSocketToken";
     public const string TwilioSignatureScheme = "twilioSignature";
+    public const string AccessTokenScheme = "twilioAccessToken";
 
     private const string Description = """
         CallNotify is the server a team deploys when it turns on Twilio's **Client Call Notification Webhook**. Twilio
@@ -73,6 +74,15 @@ public static class OpenApiDescription
             Name = "token",
             Description = "A token from `POST /admin/v1/websocket-tokens`, for `GET /v1/websocket`: as `?token=` (browsers cannot "
                 + "set headers on a WebSocket request) or as `Authorization: Bearer <token>`. Missing, forged or expired: 401.",
+        });
+        document.AddComponent(AccessTokenScheme, new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "The Twilio Access Token the app already holds for the Voice SDK, as `Authorization: Bearer <token>`: HS256, signed "
+                + "with an API key secret configured for its account (`Twilio:Accounts:N:ApiKeys`), with `grants.identity` and "
+                + "`grants.voice.incoming.allow`. The account is `sub`, the identity `grants.identity`. Bad: 401; no incoming calls: 403.",
         });
         document.AddComponent(TwilioSignatureScheme, new OpenApiSecurityScheme
         {

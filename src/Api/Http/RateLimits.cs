@@ -26,6 +26,9 @@ public sealed class RateLimitOptions
     /// request from that client gets 429 before any key is compared.
     /// </summary>
     public int FailedAdminAuthPerMinute { get; set; } = 30;
+
+    /// <summary>Client-endpoint requests (Access Token callers, SPEC §6a) per identity and per client IP per minute.</summary>
+    public int ClientPermitsPerMinute { get; set; } = 600;
 }
 
 internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
@@ -51,6 +54,11 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
         if (options.FailedAdminAuthPerMinute < 1)
         {
             failures.Add($"{RateLimitOptions.Section}:FailedAdminAuthPerMinute must be at least 1.");
+        }
+
+        if (options.ClientPermitsPerMinute < 1)
+        {
+            failures.Add($"{RateLimitOptions.Section}:ClientPermitsPerMinute must be at least 1.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -102,6 +110,39 @@ public sealed class FailedSignatureLimiter(IOptions<RateLimitOptions> options) :
 
 }
 
+/// <summary>
+/// The client endpoints' limit (<see cref="RateLimitOptions.ClientPermitsPerMinute"/>): every request counts against its
+/// address, before its token is checked, and an authenticated one against its identity too.
+/// </summary>
+public sealed class ClientRequestLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _byAddress = ClientLimits.PerClientPerMinute(options.Value.ClientPermitsPerMinute);
+    private readonly PartitionedRateLimiter<string> _byIdentity = ClientLimits.PerClientPerMinute(options.Value.ClientPermitsPerMinute);
+
+    /// <summary>Null when the request may go on; else how long until it may (answer 429 with it).</summary>
+    public TimeSpan? TakeForAddress(HttpContext context) => Take(_byAddress, ClientLimits.ClientIp(context));
+
+    /// <summary>Null when the request may go on; else how long until it may.</summary>
+    public TimeSpan? TakeForIdentity(string accountSid, string identity) => Take(_byIdentity, accountSid + "/" + identity);
+
+    private static TimeSpan? Take(PartitionedRateLimiter<string> limiter, string key)
+    {
+        using var lease = limiter.AttemptAcquire(key);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+    }
+
+    public void Dispose()
+    {
+        _byAddress.Dispose();
+        _byIdentity.Dispose();
+    }
+}
+
 /// <summary>What every per-client limit is made of: the client's address, and a fixed one-minute window without a queue.</summary>
 internal static class ClientLimits
 {
@@ -124,6 +165,7 @@ public static class RateLimitRegistration
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<FailedSignatureLimiter>();
         services.AddSingleton<FailedAdminAuthLimiter>();
+        services.AddSingleton<ClientRequestLimiter>();
         var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         services.AddRateLimiter(limiter =>
         {

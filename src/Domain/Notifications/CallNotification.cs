@@ -181,6 +181,21 @@ public sealed class CallNotification
         return changed;
     }
 
+    /// <summary>A push client's receipt: the delivery to <paramref name="bindingId"/> is acknowledged. False when nothing changed.</summary>
+    public bool AcknowledgeBinding(string bindingId, DateTimeOffset now)
+    {
+        var changed = false;
+        foreach (var delivery in _deliveries)
+        {
+            if (delivery.BindingId == bindingId)
+            {
+                changed |= delivery.Acknowledge(now);
+            }
+        }
+
+        return changed;
+    }
+
     /// <summary>Any accepted delivery makes the notification delivered; all clients gone makes it undeliverable (404).</summary>
     public static NotificationOutcome Decide(IReadOnlyCollection<Delivery> deliveries)
     {

@@ -10,7 +10,9 @@ public static class DevelopmentCredentials
     public const string AuthToken = "dev-auth-token-do-not-use-in-production";
     public const string AdminApiKey = "dev-admin-key-do-not-use-in-production";
     public const string WebSocketSigningKey = "Y2FsbG5vdGlmeS1kZXZlbG9wbWVudC13ZWJzb2NrZXQtc2lnbmluZy1rZXkh";
+    public const string ApiKeySid = "SK0123456789abcdef0123456789abcdef";
+    public const string ApiKeySecret = "dev-api-key-secret-do-not-use-in-production";
 
     public static bool IsDevelopmentSecret(string? value) =>
-        value is AuthToken or AdminApiKey or WebSocketSigningKey;
+        value is AuthToken or AdminApiKey or WebSocketSigningKey or ApiKeySecret;
 }

@@ -26,6 +26,23 @@ public sealed class TwilioAccountOptions
 
     /// <summary>Accepted as well as the primary token while a rotation is under way.</summary>
     public string? SecondaryAuthToken { get; set; }
+
+    /// <summary>The API keys whose Access Tokens the client endpoints accept for this account (several, for rotation).</summary>
+    public List<TwilioApiKeyOptions> ApiKeys { get; set; } = [];
+}
+
+/// <summary>One API key: its SID (<c>SK</c> + 32 hex) and its secret, the HS256 key of the Access Tokens it signs.</summary>
+public sealed class TwilioApiKeyOptions
+{
+    public string? Sid { get; set; }
+
+    public string? Secret { get; set; }
+
+    /// <summary>An API key SID: <c>SK</c> and 32 hexadecimal digits.</summary>
+    public static bool IsSid(string? value) =>
+        value is { Length: 34 } && value.StartsWith("SK", StringComparison.Ordinal) && value.AsSpan(2).ContainsAnyExcept(HexDigits) is false;
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 }
 
 internal sealed class TwilioOptionsValidator(IHostEnvironment environment) : IValidateOptions<TwilioOptions>
@@ -56,6 +73,30 @@ internal sealed class TwilioOptionsValidator(IHostEnvironment environment) : IVa
             if (account.SecondaryAuthToken is { } secondary && string.IsNullOrWhiteSpace(secondary))
             {
                 failures.Add($"{key}:SecondaryAuthToken is empty; remove it or give the token.");
+            }
+
+            var keySids = new HashSet<string>(StringComparer.Ordinal);
+            for (var k = 0; k < account.ApiKeys.Count; k++)
+            {
+                var apiKey = account.ApiKeys[k];
+                var apiKeyKey = $"{key}:ApiKeys:{k}";
+                if (!TwilioApiKeyOptions.IsSid(apiKey.Sid))
+                {
+                    failures.Add($"{apiKeyKey}:Sid must be 'SK' followed by 32 hexadecimal digits.");
+                }
+                else if (!keySids.Add(apiKey.Sid!))
+                {
+                    failures.Add($"{apiKeyKey}:Sid {apiKey.Sid} is configured twice for this account.");
+                }
+
+                if (string.IsNullOrWhiteSpace(apiKey.Secret))
+                {
+                    failures.Add($"{apiKeyKey}:Secret is required.");
+                }
+                else if (!development && DevelopmentCredentials.IsDevelopmentSecret(apiKey.Secret))
+                {
+                    failures.Add($"{apiKeyKey}:Secret is a development credential, which is refused outside the Development environment.");
+                }
             }
 
             if (!development)

@@ -258,6 +258,55 @@ public sealed class NotificationStoreContractTests(string kind)
     }
 
     [Test]
+    public async Task TwoSweepersPurgingAtOnceBothSucceedAndEveryOutcomeIsRemembered()
+    {
+        var notifications = Enumerable.Range(0, 40).Select(_ => New(clients: 1)).ToList();
+        foreach (var notification in notifications)
+        {
+            await _notifications.TryAddAsync(notification, CancellationToken.None);
+        }
+
+        INotificationHistory otherHistory = _history;
+        CallNotifyApp? other = null;
+        if (_store is not null)
+        {
+            other = new CallNotifyApp(_store);
+            _ = other.BaseAddress;
+            otherHistory = other.Services.GetRequiredService<INotificationHistory>();
+        }
+
+        try
+        {
+            var cutoff = _now.AddMilliseconds(1);
+            var purged = await Task.WhenAll(
+                Enumerable.Range(0, 3).Select(_ => _history.PurgeReceivedBeforeAsync(cutoff, 10, CancellationToken.None))
+                    .Concat(Enumerable.Range(0, 3).Select(_ => otherHistory.PurgeReceivedBeforeAsync(cutoff, 10, CancellationToken.None))));
+            while (await _history.PurgeReceivedBeforeAsync(cutoff, 10, CancellationToken.None) > 0)
+            {
+            }
+
+            var remembered = new List<NotificationOutcome?>();
+            foreach (var notification in notifications)
+            {
+                remembered.Add(await _notifications.FindRememberedAsync(Account, notification.TwiMessageId, CancellationToken.None));
+            }
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(purged.Sum(), Is.GreaterThan(0));
+                Assert.That(remembered, Is.All.EqualTo(NotificationOutcome.Failed), "every purged record's outcome (pending: failed)");
+            }
+        }
+        finally
+        {
+            if (other is not null)
+            {
+                await other.DisposeAsync();
+            }
+        }
+    }
+
+    [Test]
     public async Task RememberedMessageIdsAreForgottenOnlyOnceOlderThanTheCutoff()
     {
         var old = "WB" + Guid.NewGuid().ToString("N");

@@ -21,6 +21,7 @@ public sealed class CallNotifyMetrics
     private readonly Histogram<double> _deliveryDuration;
     private readonly UpDownCounter<long> _retrying;
     private readonly Counter<long> _deactivated;
+    private readonly Counter<long> _receipts;
 
     public CallNotifyMetrics(IMeterFactory meters)
     {
@@ -31,6 +32,7 @@ public sealed class CallNotifyMetrics
         _deliveries = Meter.CreateCounter<long>("callnotify.deliveries", "{attempt}", "Delivery attempts, by channel and outcome (accepted, retry, client-gone, failed, expired).");
         _deliveryDuration = Meter.CreateHistogram<double>("callnotify.delivery.duration", "s", "Time one delivery attempt took, by channel.");
         _retrying = Meter.CreateUpDownCounter<long>("callnotify.deliveries.retrying", "{delivery}", "Deliveries waiting for their next attempt on this instance.");
+        _receipts = Meter.CreateCounter<long>("callnotify.receipts", "{receipt}", "Receipts from push clients (POST /v1/receipts) that acknowledged a delivery, by channel.");
         _deactivated = Meter.CreateCounter<long>("callnotify.bindings.deactivated", "{binding}", "Bindings deactivated because the provider said the token is gone, by reason.");
     }
 
@@ -61,6 +63,8 @@ public sealed class CallNotifyMetrics
         _deliveries.Add(1, new("channel", channel.ToWire()), new("outcome", "expired"));
 
     public void RetryWaiting(int change) => _retrying.Add(change);
+
+    public void ReceiptRecorded(ChannelKind channel) => _receipts.Add(1, new KeyValuePair<string, object?>("channel", channel.ToWire()));
 
     public void BindingDeactivated(string reason) => _deactivated.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

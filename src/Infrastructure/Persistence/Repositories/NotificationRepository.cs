@@ -198,6 +198,22 @@ internal sealed class NotificationRepository(
 
     public async Task<int> PurgeReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await PurgeBatchAsync(cutoff, limit, cancellationToken);
+            }
+            catch (DbUpdateException ex) when (StoreErrors.IsUniqueViolation(ex) && attempt < MaxConflictRetries)
+            {
+                // Another sweeper (another instance, or this one's timer) remembered and purged the same records first;
+                // its transaction is over, so the next read sees what is left.
+            }
+        }
+    }
+
+    private async Task<int> PurgeBatchAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var oldest = await db.Notifications.AsNoTracking()
             .Include(n => n.Deliveries)
