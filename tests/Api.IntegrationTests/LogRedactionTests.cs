@@ -31,7 +31,7 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
     private DirectoryInfo _keys = null!;
     private string _keyFile = null!;
 
-    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>(AccessTokens.Settings())
     {
         ["Fcm:CredentialsFile"] = _keyFile,
         ["Fcm:Endpoint"] = _fcm.BaseUrl.ToString(),
@@ -83,6 +83,24 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
             }
         }
 
+        // An app with its Access Token: registrations, a WebSocket with the token in the query, and a forged token.
+        var accessToken = AccessTokens.Mint("carol");
+        var forgedAccessToken = AccessTokens.Mint("carol", secret: "a-forged-secret-a-forged-secret-32");
+        foreach (var token in new[] { accessToken, forgedAccessToken })
+        {
+            using var register = new HttpRequestMessage(HttpMethod.Post, "/v1/registrations") { Content = JsonContent.Create(new { channel = "fcm", address = FcmToken + "-carol" }) };
+            register.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using (await Anonymous.SendAsync(register))
+            {
+            }
+        }
+
+        using (var carol = new System.Net.WebSockets.ClientWebSocket())
+        {
+            await carol.ConnectAsync(new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(accessToken) }.Uri, CancellationToken.None);
+            await App.WaitForSessionsAsync(CallNotifyApp.AccountSid, "carol", 1);
+        }
+
         // Let the background deliveries finish (and log) before reading.
         await Eventually.Until(() => Task.FromResult(_fcm.Sends.Count), n => n >= 2);
         await Task.Delay(500);
@@ -99,6 +117,10 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
                 ("a wrong admin key", "wrong-admin-key-that-must-not-be-logged"),
                 ("the signing key", CallNotifyApp.SigningKey),
                 ("a WebSocket token", wsToken),
+                ("an Access Token", accessToken),
+                ("an Access Token's signature", accessToken.Split('.')[2]),
+                ("a forged Access Token's signature", forgedAccessToken.Split('.')[2]),
+                ("an API key secret", AccessTokens.ApiKeySecret),
                 ("the bridge token", bridgeToken),
                 ("an FCM token", FcmToken),
                 ("a dead FCM token", DeadFcmToken),
