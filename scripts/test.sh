@@ -8,6 +8,7 @@
 #      there are none (or, as root, no 'postgres' user to run them as) and this runs as root on Debian/Ubuntu,
 #      they are installed first (apt-get install -y postgresql, its output in a temp log shown only on failure);
 #      anywhere else it stops and says what to do.
+# The console's browser tests need Chromium and chromedriver; as root on Debian/Ubuntu they are installed when missing.
 # Once the tests have run, the last line printed is "N passed, N failed" (", N skipped" when some
 # were skipped); a run that executed no test reports "0 passed, 1 failed". Exits non-zero on any failure.
 # Environment: CONFIGURATION (default Debug).
@@ -275,6 +276,34 @@ PY
   fi
 }
 
+# The console's browser tests drive Debian's Chromium through chromedriver. As root on Debian/Ubuntu they are installed
+# when missing (apt-get install -y chromium chromium-driver, quietly); elsewhere a missing browser is said here, and
+# those tests fail saying how to install it.
+ensure_browser() {
+  local chromium="${CALLNOTIFY_CHROMIUM:-/usr/bin/chromium}" driver="${CALLNOTIFY_CHROMEDRIVER:-/usr/bin/chromedriver}"
+  if [[ -x "$chromium" && -x "$driver" ]]; then
+    return 0
+  fi
+  if is_root && is_debian_like; then
+    echo "Installing Chromium for the console's browser tests: apt-get install -y chromium chromium-driver"
+    APT_LOG="$(mktemp "${TMPDIR:-/tmp}/callnotify-apt.XXXXXX")"
+    if ! (
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y chromium chromium-driver || { apt-get update && apt-get install -y chromium chromium-driver; }
+    ) >"$APT_LOG" 2>&1; then
+      cat "$APT_LOG" >&2
+      echo "error: apt-get install -y chromium chromium-driver failed; its output above is kept in $APT_LOG" >&2
+      APT_LOG=""
+      exit 1
+    fi
+    rm -f -- "$APT_LOG"
+    APT_LOG=""
+    return 0
+  fi
+  echo "warning: no Chromium and chromedriver ($chromium, $driver): the console's browser tests will fail." >&2
+  echo "         Install them (Debian/Ubuntu: apt-get install -y chromium chromium-driver) or set CALLNOTIFY_CHROMIUM and CALLNOTIFY_CHROMEDRIVER." >&2
+}
+
 main() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   trap cleanup EXIT
@@ -284,6 +313,7 @@ main() {
 
   command -v dotnet >/dev/null 2>&1 || { echo "error: dotnet is not on PATH" >&2; exit 1; }
   setup_postgres
+  ensure_browser
 
   RESULTS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/callnotify-test-results.XXXXXX")"
   local rc=0

@@ -26,6 +26,7 @@ public static class DependencyInjection
 
         services.AddCallNotifyForwardedHeaders();
         services.AddSingleton<WebSockets.WebSocketSessionLoop>();
+        services.AddOptions<Endpoints.ConsoleOptions>().BindConfiguration(Endpoints.ConsoleOptions.Section);
 
         services.AddCallNotifyOpenApi();
         services.AddCallNotifyRateLimits(configuration);

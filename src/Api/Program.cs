@@ -101,13 +101,15 @@ app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => che
 app.MapTwilioWebhook();
 app.MapWebSocketClients();
 app.MapClientEndpoints();
+app.MapOperatorConsole();
 app.MapGroup("/admin/v1")
     .RequireAuthorization(AdminKeyAuthenticationHandler.Policy)
     .RequireRateLimiting(RateLimitOptions.AdminPolicy)
     .DocumentedAsAdminApi()
     .MapBindings()
     .MapWebSocketTokens()
-    .MapNotifications();
+    .MapNotifications()
+    .MapOperations();
 
 var channels = app.Services.GetServices<INotificationChannel>().Select(c => c.Kind).ToHashSet();
 app.Logger.LogInformation(

@@ -29,6 +29,7 @@ public static class DependencyInjection
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<DeliveryRunner>();
         services.AddSingleton<Clients.ClientAuthenticator>();
+        services.AddSingleton<Common.Telemetry.RecentActivity>();
         services.AddSingleton<Common.Telemetry.CallNotifyMetrics>();
         return services;
     }

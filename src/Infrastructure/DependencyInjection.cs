@@ -114,11 +114,13 @@ public static class DependencyInjection
             services.AddSingleton<ISessionRelay>(sp => sp.GetRequiredService<PostgresSessionRelay>());
             services.AddHostedService<InstanceHeartbeat>();
             services.AddHostedService<SignOutWatcher>();
+            services.AddSingleton<IOperationsStatus, Persistence.PostgresOperationsStatus>();
             services.AddHostedService(sp => sp.GetRequiredService<PostgresSessionRelay>());
         }
         else
         {
             services.AddSingleton<ILiveSessionRegistry>(sp => sp.GetRequiredService<WebSocketSessionRegistry>());
+            services.AddSingleton<IOperationsStatus, Persistence.SqliteOperationsStatus>();
             services.AddSingleton<SingleInstanceSessions>();
             services.AddSingleton<ISessionPresence>(sp => sp.GetRequiredService<SingleInstanceSessions>());
             services.AddSingleton<ISessionRelay>(sp => sp.GetRequiredService<SingleInstanceSessions>());

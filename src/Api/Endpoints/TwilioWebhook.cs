@@ -81,6 +81,16 @@ public static class TwilioWebhook
         }
     }
 
+    /// <summary>The status and title the webhook answers a verdict with (a test call reports them).</summary>
+    internal static (int Status, string Title) Answer(WebhookVerdict verdict) => verdict switch
+    {
+        WebhookVerdict.Delivered => (StatusCodes.Status200OK, "Delivered"),
+        WebhookVerdict.NoActiveClients => (StatusCodes.Status404NotFound, "No active client"),
+        WebhookVerdict.Forbidden => (StatusCodes.Status403Forbidden, "Forbidden"),
+        WebhookVerdict.Invalid => (StatusCodes.Status400BadRequest, "The body is not a call notification."),
+        _ => (StatusCodes.Status503ServiceUnavailable, "Not delivered"),
+    };
+
     /// <summary>The body, or null when it is over the limit. Reads no more than the limit allows.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {

@@ -14,7 +14,8 @@ public sealed record NotificationDto(
     string MessageType,
     DateTimeOffset ReceivedAt,
     string Outcome,
-    IReadOnlyList<DeliveryDto> Deliveries)
+    IReadOnlyList<DeliveryDto> Deliveries,
+    bool Test)
 {
     public static NotificationDto FromEntity(CallNotification n) => new(
         n.TwiMessageId,
@@ -26,7 +27,8 @@ public sealed record NotificationDto(
         n.MessageType,
         n.ReceivedAt,
         n.Outcome.ToWire(),
-        [.. n.Deliveries.OrderBy(d => d.Id, StringComparer.Ordinal).Select(DeliveryDto.From)]);
+        [.. n.Deliveries.OrderBy(d => d.Id, StringComparer.Ordinal).Select(DeliveryDto.From)],
+        Operations.TestCalls.IsTest(n.From));
 }
 
 public sealed record DeliveryDto(

@@ -21,12 +21,16 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
     private readonly bool _enabled;
     private readonly (string AccountSid, byte[] Key)[] _keys;
     private readonly HashSet<string> _accounts;
+    private readonly Dictionary<string, string> _primaryTokens;
 
     public TwilioSignatureVerifier(IOptions<TwilioOptions> options)
     {
         var value = options.Value;
         _enabled = value.ValidateSignatures;
         _accounts = new HashSet<string>(value.Accounts.Select(a => a.AccountSid!), StringComparer.Ordinal);
+        _primaryTokens = value.Accounts
+            .Where(a => a.AccountSid is not null && !string.IsNullOrEmpty(a.AuthToken))
+            .ToDictionary(a => a.AccountSid!, a => a.AuthToken!, StringComparer.Ordinal);
         _keys = [
             .. value.Accounts.SelectMany(a => new[] { a.AuthToken, a.SecondaryAuthToken }
                 .Where(t => !string.IsNullOrEmpty(t))
@@ -35,6 +39,17 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
     }
 
     public bool IsConfigured(string accountSid) => _accounts.Contains(accountSid);
+
+    public SignedWebhook? SignAs(string accountSid, string url, ReadOnlySpan<byte> body)
+    {
+        if (!_primaryTokens.TryGetValue(accountSid, out var authToken))
+        {
+            return null;
+        }
+
+        var signedUrl = TwilioSignature.WithBodyHash(url, body);
+        return new SignedWebhook(signedUrl, TwilioSignature.Sign(authToken, signedUrl));
+    }
 
     public SignatureVerdict Verify(string url, string? signature, ReadOnlySpan<byte> body)
     {

@@ -18,4 +18,7 @@ public sealed class FakeWebhookSignatureVerifier : IWebhookSignatureVerifier
     }
 
     public bool IsConfigured(string accountSid) => ConfiguredAccounts.Contains(accountSid);
+
+    public SignedWebhook? SignAs(string accountSid, string url, ReadOnlySpan<byte> body) =>
+        IsConfigured(accountSid) ? new SignedWebhook(url, "fake-signature") : null;
 }

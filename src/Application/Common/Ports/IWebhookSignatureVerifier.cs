@@ -7,7 +7,17 @@ public interface IWebhookSignatureVerifier
 
     /// <summary>True when the account is one this service serves.</summary>
     bool IsConfigured(string accountSid);
+
+    /// <summary>
+    /// Signs a webhook as Twilio would for <paramref name="accountSid"/> (its primary Auth Token): the URL with the body's
+    /// <c>bodySHA256</c>, and the signature over it. Null when the account is not configured. The one signing
+    /// implementation, beside the check: the console's test calls use it.
+    /// </summary>
+    SignedWebhook? SignAs(string accountSid, string url, ReadOnlySpan<byte> body);
 }
+
+/// <summary>A webhook request as Twilio signs it: the URL it calls (with <c>bodySHA256</c>) and <c>X-Twilio-Signature</c>.</summary>
+public sealed record SignedWebhook(string Url, string Signature);
 
 /// <summary>
 /// The outcome of a signature check. <see cref="SignedBy"/> is the account whose Auth Token produced the signature;

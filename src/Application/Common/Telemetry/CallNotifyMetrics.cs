@@ -23,9 +23,12 @@ public sealed class CallNotifyMetrics
     private readonly Counter<long> _deactivated;
     private readonly Counter<long> _receipts;
 
-    public CallNotifyMetrics(IMeterFactory meters)
+    private readonly RecentActivity? _recent;
+
+    public CallNotifyMetrics(IMeterFactory meters, RecentActivity? recent = null)
     {
         ArgumentNullException.ThrowIfNull(meters);
+        _recent = recent;
         Meter = meters.Create(MeterName);
         _webhookRequests = Meter.CreateCounter<long>("callnotify.webhook.requests", "{request}", "Webhook requests, by HTTP status code.");
         _webhookDuration = Meter.CreateHistogram<double>("callnotify.webhook.duration", "s", "Time to answer a webhook, by HTTP status code.");
@@ -44,6 +47,7 @@ public sealed class CallNotifyMetrics
         var status = new KeyValuePair<string, object?>("status", statusCode);
         _webhookRequests.Add(1, status);
         _webhookDuration.Record(elapsed.TotalSeconds, status);
+        _recent?.Webhook(statusCode);
     }
 
     public void DeliveryAttempted(ChannelKind channel, DeliveryResultKind result, TimeSpan elapsed)
@@ -56,11 +60,15 @@ public sealed class CallNotifyMetrics
             _ => "failed",
         };
         _deliveries.Add(1, new("channel", channel.ToWire()), new("outcome", outcome));
+        _recent?.Delivery(channel, outcome);
         _deliveryDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("channel", channel.ToWire()));
     }
 
-    public void DeliveryExpired(ChannelKind channel) =>
+    public void DeliveryExpired(ChannelKind channel)
+    {
         _deliveries.Add(1, new("channel", channel.ToWire()), new("outcome", "expired"));
+        _recent?.Delivery(channel, "expired");
+    }
 
     public void RetryWaiting(int change) => _retrying.Add(change);
 

@@ -20,6 +20,9 @@ internal static class PresenceSql
     internal static readonly string FindSql =
         $"SELECT {StoreColumns.Qualified(StoreColumns.Session, "s")} " + FreshSessions + " AND s.account_sid = $2 AND s.\"identity\" = $3 ORDER BY s.id";
 
+    /// <summary>The instances with a heartbeat younger than $1 seconds, and their sessions.</summary>
+    internal const string CountAliveSql = "SELECT (SELECT count(*) FROM instances i WHERE " + FreshHeartbeat + "), (SELECT count(*) " + FreshSessions + ")";
+
     internal const string InstanceOfSql = "SELECT s.instance_id " + FreshSessions + " AND s.id = $2";
 
     internal const string DeleteSessionSql = "DELETE FROM live_sessions WHERE id = @id";
