@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using CallNotify.Api.IntegrationTests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
@@ -213,4 +214,103 @@ public sealed class ConsoleBrowserTests(StoreKind store) : ApiFixture(store)
         wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
         wait.Until(_ => condition());
     }
+}
+
+/// <summary>The console while the store is down: a visible message, not a blank page; back to normal once it is up.</summary>
+[TestFixture(StoreKind.Sqlite)]
+[NonParallelizable]
+public sealed class ConsoleStoreDownTests(StoreKind store) : ApiFixture(store)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    private readonly FailingStore _failing = new();
+    private ChromeDriver _browser = null!;
+
+    /// <summary>The admin API's store reads fail while <see cref="FailingStore.Down"/> is set, as a store that is down would.</summary>
+    protected override Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? Services => services =>
+    {
+        var inner = services.Last(d => d.ServiceType == typeof(CallNotify.Application.Common.Ports.IBindingRepository));
+        services.Remove(inner);
+        services.AddSingleton<CallNotify.Application.Common.Ports.IBindingRepository>(sp => DispatchProxyStore.Create(
+            (CallNotify.Application.Common.Ports.IBindingRepository)inner.ImplementationFactory!(sp), _failing));
+    };
+
+    [OneTimeSetUp]
+    public void StartBrowserOnce() => _browser = ConsoleBrowserTests.StartBrowser();
+
+    [OneTimeTearDown]
+    public void StopBrowser()
+    {
+        _browser?.Quit();
+        _browser?.Dispose();
+    }
+
+    [Test]
+    public async Task AStoreThatIsDownShowsAMessageAndTheViewComesBackWithIt()
+    {
+        var identity = "console-down-" + Guid.NewGuid().ToString("N")[..8];
+        _browser.Navigate().GoToUrl(new Uri(App.BaseAddress, $"/console/identities/{CallNotifyApp.AccountSid}/{identity}").ToString());
+        var key = new WebDriverWait(_browser, Patience).Until(d => d.FindElement(By.Id("admin-key")));
+        key.SendKeys(CallNotifyApp.AdminKey + Keys.Enter);
+        new WebDriverWait(_browser, Patience).Until(d => d.FindElement(By.Id("sign-out-identity")));
+
+        _failing.Down = true;
+        using (var direct = await Admin.GetAsync($"/admin/v1/bindings?accountSid={CallNotifyApp.AccountSid}&identity={identity}"))
+        {
+            Assert.That(direct.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.ServiceUnavailable), "the admin API while the store is down");
+        }
+
+        var banner = new WebDriverWait(_browser, Patience).Until(d => d.FindElement(By.Id("banner")) is { Displayed: true } b ? b : null);
+        var whileDown = banner!.Text;
+        var viewWhileDown = _browser.FindElement(By.Id("view")).Text;
+        _failing.Down = false;
+        new WebDriverWait(_browser, Patience).Until(d => !d.FindElement(By.Id("banner")).Displayed);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(whileDown, Does.Contain("store is unavailable"));
+            Assert.That(viewWhileDown, Does.Contain(identity), "the view stays, not a blank page");
+        }
+    }
+
+    internal sealed class FailingStore
+    {
+        public volatile bool Down;
+    }
+
+    /// <summary>Forwards every call to the real repository, or fails it as an unreachable store does.</summary>
+#pragma warning disable CA1852 // DispatchProxy derives from it at run time.
+    internal class DispatchProxyStore : System.Reflection.DispatchProxy
+    {
+        private object _inner = null!;
+        private FailingStore _failing = null!;
+
+        public static T Create<T>(T inner, FailingStore failing)
+            where T : class
+        {
+            var proxy = Create<T, DispatchProxyStore>();
+            var store = (DispatchProxyStore)(object)proxy;
+            store._inner = inner;
+            store._failing = failing;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            if (_failing.Down)
+            {
+                throw new TimeoutException("The store does not answer (test).");
+            }
+
+            try
+            {
+                return targetMethod!.Invoke(_inner, args);
+            }
+            catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                throw ex.InnerException;
+            }
+        }
+    }
+#pragma warning restore CA1852
 }

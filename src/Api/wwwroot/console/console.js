@@ -77,7 +77,6 @@ async function api(method, path, body) {
     showBanner("The store is unavailable: what is shown may be out of date. Retrying…");
     throw new Error("store unavailable");
   }
-  showBanner("");
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
   return { status: response.status, ok: response.ok, json };
@@ -142,6 +141,8 @@ async function update(seq, current, live) {
     const content = await views[current.name].live(current);
     if (seq !== renderSeq) return false;
     live.replaceChildren(...content.flat().filter(node => node !== null && node !== undefined));
+    // Every read of the view answered: whatever was wrong is over.
+    showBanner("");
     return true;
   } catch (error) {
     if (error instanceof NotSignedIn) {
