@@ -27,6 +27,7 @@ public static class DependencyInjection
         services.AddCallNotifyForwardedHeaders();
         services.AddSingleton<WebSockets.WebSocketSessionLoop>();
         services.AddOptions<Endpoints.ConsoleOptions>().BindConfiguration(Endpoints.ConsoleOptions.Section);
+        services.AddOptions<WebhookUrlOptions>().BindConfiguration(WebhookUrlOptions.Section);
 
         services.AddCallNotifyOpenApi();
         services.AddCallNotifyRateLimits(configuration);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CallNotify.Api.Hosting;
 using CallNotify.Api.IntegrationTests.Support;
 using CallNotify.Application.Calls.ReceiveCallNotification;
+using CallNotify.Application.Common.Ports;
 using CallNotify.Infrastructure.Configuration;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,7 @@ public sealed class WarmUpTests(StoreKind store) : ApiFixture(store)
         await using (var scope = App.Services.CreateAsyncScope())
         {
             result = await scope.ServiceProvider.GetRequiredService<ISender>()
-                .Send(WebhookWarmUp.Command(CallNotifyApp.AccountSid, CallNotifyApp.AuthToken, webhookUrl));
+                .Send(WebhookWarmUp.Command(App.Services.GetRequiredService<IWebhookSignatureVerifier>(), CallNotifyApp.AccountSid, webhookUrl));
         }
 
         // Forbidden would mean a bad signature, Invalid a bad body: only the 404 path reaches the lookups.
@@ -54,11 +55,11 @@ public sealed class WarmUpTests(StoreKind store) : ApiFixture(store)
     [Test]
     public async Task AWarmUpThatFailsDoesNotStopTheStart()
     {
-        var twilio = Options.Create(new TwilioOptions
+        var signatures = new CallNotify.Infrastructure.Twilio.TwilioSignatureVerifier(Options.Create(new TwilioOptions
         {
             Accounts = [new TwilioAccountOptions { AccountSid = CallNotifyApp.AccountSid, AuthToken = CallNotifyApp.AuthToken }],
-        });
-        var warmUp = new WebhookWarmUp(new BrokenScopes(), twilio, NullLogger<WebhookWarmUp>.Instance);
+        }));
+        var warmUp = new WebhookWarmUp(new BrokenScopes(), signatures, Options.Create(new CallNotify.Api.Http.WebhookUrlOptions()), NullLogger<WebhookWarmUp>.Instance);
 
         await warmUp.StartAsync(CancellationToken.None);
 

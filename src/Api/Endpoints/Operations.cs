@@ -2,7 +2,6 @@ using CallNotify.Api.Http;
 using CallNotify.Application.Calls.ReceiveCallNotification;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Application.Operations;
-using CallNotify.Infrastructure.Configuration;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -48,7 +47,7 @@ public static class Operations
     }
 
     internal static async Task<Ok<TestCallAnswer>> TestCall(
-        TestCallRequest request, HttpRequest http, ISender sender, IOptions<TwilioOptions> twilio, CancellationToken cancellationToken)
+        TestCallRequest request, HttpRequest http, ISender sender, IOptions<WebhookUrlOptions> twilio, CancellationToken cancellationToken)
     {
         // The URL Twilio would call: the configured one, or this service's own webhook address.
         var url = twilio.Value.WebhookUrl ?? $"{http.Scheme}://{http.Host}{TwilioWebhook.Path}";

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using CallNotify.Api.Http;
 using CallNotify.Application.Calls.ReceiveCallNotification;
-using CallNotify.Infrastructure.Configuration;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -42,7 +41,7 @@ public static class TwilioWebhook
     internal static async Task<Results<Ok, ProblemHttpResult>> Receive(
         HttpRequest request,
         ISender sender,
-        IOptions<TwilioOptions> twilio,
+        IOptions<WebhookUrlOptions> twilio,
         FailedSignatureLimiter failures,
         CancellationToken cancellationToken)
     {

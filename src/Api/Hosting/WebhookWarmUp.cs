@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 using CallNotify.Api.Endpoints;
+using CallNotify.Api.Http;
 using CallNotify.Application.Calls.ReceiveCallNotification;
-using CallNotify.Infrastructure.Configuration;
-using CallNotify.Infrastructure.Twilio;
+using CallNotify.Application.Common.Ports;
 using Mediator;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +22,8 @@ namespace CallNotify.Api.Hosting;
 /// </remarks>
 public sealed class WebhookWarmUp(
     IServiceScopeFactory scopes,
-    IOptions<TwilioOptions> twilio,
+    IWebhookSignatureVerifier signatures,
+    IOptions<WebhookUrlOptions> webhook,
     ILogger<WebhookWarmUp> logger) : IHostedService
 {
     /// <summary>The longest the start waits for the warm-up.</summary>
@@ -33,8 +34,7 @@ public sealed class WebhookWarmUp(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var account = twilio.Value.Accounts.FirstOrDefault();
-        if (account?.AccountSid is not { } accountSid || account.AuthToken is not { } authToken)
+        if (signatures.Accounts is not [var accountSid, ..])
         {
             return;
         }
@@ -46,7 +46,7 @@ public sealed class WebhookWarmUp(
         {
             await using var scope = scopes.CreateAsyncScope();
             var sender = scope.ServiceProvider.GetRequiredService<ISender>();
-            var result = await sender.Send(Command(accountSid, authToken, twilio.Value.WebhookUrl), budget.Token);
+            var result = await sender.Send(Command(signatures, accountSid, webhook.Value.WebhookUrl), budget.Token);
             if (result.Verdict == WebhookVerdict.NoActiveClients)
             {
                 // Information: the first run is slow by nature (it compiles the path); the mediator does not judge it either.
@@ -68,16 +68,16 @@ public sealed class WebhookWarmUp(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
-    /// A webhook signed as Twilio signs it (<c>bodySHA256</c> in the URL, HMAC-SHA1 of the URL), to a callee of its
-    /// own with a message id of its own.
+    /// A webhook signed as Twilio signs it (<c>bodySHA256</c> in the URL, HMAC-SHA1 of the URL, by the signer beside the
+    /// verifier), to a callee of its own with a message id of its own.
     /// </summary>
-    public static ReceiveCallNotificationCommand Command(string accountSid, string authToken, string? webhookUrl)
+    public static ReceiveCallNotificationCommand Command(IWebhookSignatureVerifier signatures, string accountSid, string? webhookUrl)
     {
         var unique = Guid.NewGuid().ToString("N");
         var body = Encoding.UTF8.GetBytes(
             $$"""{"twi_account_sid":"{{accountSid}}","twi_call_sid":"CA{{unique}}","twi_from":"client:{{IdentityPrefix}}caller","twi_message_id":"WB{{unique}}","twi_message_type":"twilio.voice.call","twi_to":"client:{{IdentityPrefix}}{{unique}}"}""");
         var url = webhookUrl ?? "http://localhost" + TwilioWebhook.Path;
-        url = TwilioSignature.WithBodyHash(url, body);
-        return new ReceiveCallNotificationCommand(url, TwilioSignature.Sign(authToken, url), body);
+        var signed = signatures.SignAs(accountSid, url, body) ?? throw new InvalidOperationException($"The account {accountSid} is not configured.");
+        return new ReceiveCallNotificationCommand(signed.Url, signed.Signature, body);
     }
 }

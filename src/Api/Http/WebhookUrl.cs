@@ -23,3 +23,14 @@ public static class WebhookUrl
         return $"{request.Scheme}://{request.Host.ToUriComponent()}{pathAndQuery}";
     }
 }
+
+/// <summary>
+/// The one Twilio setting the Api reads itself: <c>Twilio:WebhookUrl</c>, the exact public URL configured at Twilio
+/// (validated with the rest of the <c>Twilio</c> section by Infrastructure). Unset: the URL is rebuilt from the request.
+/// </summary>
+public sealed class WebhookUrlOptions
+{
+    public const string Section = "Twilio";
+
+    public string? WebhookUrl { get; set; }
+}

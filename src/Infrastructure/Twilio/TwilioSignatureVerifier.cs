@@ -40,6 +40,8 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
 
     public bool IsConfigured(string accountSid) => _accounts.Contains(accountSid);
 
+    public IReadOnlyList<string> Accounts => [.. _primaryTokens.Keys];
+
     public SignedWebhook? SignAs(string accountSid, string url, ReadOnlySpan<byte> body)
     {
         if (!_primaryTokens.TryGetValue(accountSid, out var authToken))

@@ -19,6 +19,8 @@ public sealed class FakeWebhookSignatureVerifier : IWebhookSignatureVerifier
 
     public bool IsConfigured(string accountSid) => ConfiguredAccounts.Contains(accountSid);
 
+    public IReadOnlyList<string> Accounts => [.. ConfiguredAccounts];
+
     public SignedWebhook? SignAs(string accountSid, string url, ReadOnlySpan<byte> body) =>
         IsConfigured(accountSid) ? new SignedWebhook(url, "fake-signature") : null;
 }

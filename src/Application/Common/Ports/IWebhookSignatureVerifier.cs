@@ -8,6 +8,9 @@ public interface IWebhookSignatureVerifier
     /// <summary>True when the account is one this service serves.</summary>
     bool IsConfigured(string accountSid);
 
+    /// <summary>The accounts this service serves, as configured.</summary>
+    IReadOnlyList<string> Accounts { get; }
+
     /// <summary>
     /// Signs a webhook as Twilio would for <paramref name="accountSid"/> (its primary Auth Token): the URL with the body's
     /// <c>bodySHA256</c>, and the signature over it. Null when the account is not configured. The one signing
