@@ -228,6 +228,7 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
         yield return new TestCaseData(AccessTokens.Mint("bob", accountSid: CallNotifyApp.AccountSid, keySid: AccessTokens.OtherApiKeySid, secret: AccessTokens.OtherApiKeySecret)).SetArgDisplayNames("another account's key");
         yield return new TestCaseData(AccessTokens.Mint("bob", accountSid: CallNotifyApp.UnconfiguredAccountSid)).SetArgDisplayNames("account not served");
         yield return new TestCaseData(AccessTokens.Forge(AccessTokens.Hs256Header, AccessTokens.Claims("bob", exp: now.AddSeconds(-61).ToUnixTimeSeconds()))).SetArgDisplayNames("expired beyond the skew");
+        yield return new TestCaseData(AccessTokens.Mint("bob", validFor: TimeSpan.FromMinutes(-5))).SetArgDisplayNames("expired (minted by Twilio's library)");
         yield return new TestCaseData(AccessTokens.Mint("bob", notBefore: DateTime.UtcNow.AddMinutes(5))).SetArgDisplayNames("not yet valid");
         yield return new TestCaseData(AccessTokens.Forge(AccessTokens.Hs256Header, AccessTokens.Claims("bob").Replace("\"identity\":\"bob\",", string.Empty, StringComparison.Ordinal))).SetArgDisplayNames("no identity");
         yield return new TestCaseData(AccessTokens.Forge(AccessTokens.Hs256Header, AccessTokens.Claims(new string('x', 257)))).SetArgDisplayNames("identity too long");
