@@ -19,7 +19,7 @@ namespace CallNotify.Infrastructure.Tests.Channels.Fcm;
 /// The token endpoint checks the JWT-bearer grant for real (RS256 signature with the service account's public key,
 /// issuer, audience, scope); the send endpoint checks the bearer token, records each request and answers from a script.
 /// </summary>
-internal sealed class FakeFcmServer : IAsyncDisposable
+public sealed class FakeFcmServer : IAsyncDisposable
 {
     public const string JwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
     public const string FirebaseScope = "https://www.googleapis.com/auth/firebase.messaging";
@@ -267,15 +267,15 @@ internal sealed class FakeFcmServer : IAsyncDisposable
     }
 }
 
-internal sealed record AssertionClaims(string? Issuer, string? Audience, string Scope, string? KeyId);
+public sealed record AssertionClaims(string? Issuer, string? Audience, string Scope, string? KeyId);
 
-internal sealed record RecordedSend(string Project, string Authorization, string? ContentType, byte[] Body)
+public sealed record RecordedSend(string Project, string Authorization, string? ContentType, byte[] Body)
 {
     public JsonDocument Json() => JsonDocument.Parse(Body);
 }
 
 /// <param name="Hang">Answer nothing until the client gives up.</param>
-internal sealed record ScriptedAnswer(HttpStatusCode Status, string? Body = null, string? RetryAfter = null, bool Hang = false)
+public sealed record ScriptedAnswer(HttpStatusCode Status, string? Body = null, string? RetryAfter = null, bool Hang = false)
 {
     public static ScriptedAnswer NoAnswer { get; } = new(HttpStatusCode.OK, Hang: true);
 }

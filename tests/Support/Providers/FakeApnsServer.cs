@@ -23,7 +23,7 @@ public enum ApnsEndpointKind
 }
 
 /// <summary>One request as the fake APNs saw it, after checking it the way APNs does.</summary>
-internal sealed record ApnsRequest(
+public sealed record ApnsRequest(
     ApnsEndpointKind Endpoint,
     string Protocol,
     string DeviceToken,
@@ -37,7 +37,7 @@ internal sealed record ApnsRequest(
     byte[] Body);
 
 /// <summary>What the fake answers: a status, Apple's <c>reason</c> and an optional <c>Retry-After</c>.</summary>
-internal sealed record FakeReply(int Status, string? Reason = null, string? RetryAfter = null)
+public sealed record FakeReply(int Status, string? Reason = null, string? RetryAfter = null)
 {
     public static readonly FakeReply Ok = new(200);
 }
@@ -48,7 +48,7 @@ internal sealed record FakeReply(int Status, string? Reason = null, string? Retr
 /// apns-* headers), records it, and answers what the test scripts. Anything wrong with a request is also written to
 /// <see cref="Problems"/>, which a test expects to stay empty.
 /// </summary>
-internal sealed class FakeApnsServer : IAsyncDisposable
+public sealed class FakeApnsServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ApnsTestKeys _keys;

@@ -8,7 +8,7 @@ namespace CallNotify.Infrastructure.Tests.Channels.Apns.Support;
 /// Key material made fresh for a test run, in a temporary directory: the team's APNs auth key as a <c>.p8</c> file
 /// (its public half verifies tokens in the fake APNs) and a self-signed TLS certificate for 127.0.0.1/localhost.
 /// </summary>
-internal sealed class ApnsTestKeys : IDisposable
+public sealed class ApnsTestKeys : IDisposable
 {
     public const string TeamId = "TEAM12345A";
     public const string KeyId = "KEY123456B";

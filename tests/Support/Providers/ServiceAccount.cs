@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace CallNotify.Infrastructure.Tests.Channels.Fcm;
 
 /// <summary>A service account made up for a test: an RSA key pair and the key file Firebase would hand out.</summary>
-internal sealed class ServiceAccount : IDisposable
+public sealed class ServiceAccount : IDisposable
 {
     public const string ProjectId = "callnotify-test";
     public const string ClientEmail = "callnotify@callnotify-test.iam.gserviceaccount.com";
