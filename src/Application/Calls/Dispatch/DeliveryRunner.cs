@@ -216,8 +216,7 @@ public sealed class DeliveryRunner(
         delivery.Id,
         delivery.Channel,
         binding?.Address ?? delivery.SessionId ?? string.Empty,
-        binding?.Environment ?? ApnsEnvironment.Production,
-        binding?.AppId,
+        BindingRegistration.Of(binding),
         notification.TwiMessageId,
         notification.RawBody,
         notification.ExpiresAt);

@@ -44,7 +44,8 @@ internal sealed class ApnsSender(
     public async ValueTask<DeliveryResult> SendAsync(
         ChannelMessage message, ApnsPushType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var bundle = string.IsNullOrWhiteSpace(message.AppId) ? options.Value.BundleId : message.AppId;
+        var appId = message.Registration.AppId;
+        var bundle = string.IsNullOrWhiteSpace(appId) ? options.Value.BundleId : appId;
         if (string.IsNullOrWhiteSpace(bundle))
         {
             logger.LogWarning(
@@ -95,7 +96,7 @@ internal sealed class ApnsSender(
         {
             logger.LogDebug(
                 "Delivery {DeliveryId} ({Channel}) not sent: the circuit to APNs is open", message.DeliveryId, type.Channel.ToWire());
-            return DeliveryResult.Retry(CircuitOpen, circuit.Circuit.RemainingBreak(options.Value.EndpointFor(message.Environment).Authority));
+            return DeliveryResult.Retry(CircuitOpen, circuit.Circuit.RemainingBreak(options.Value.EndpointFor(message.Registration.Environment).Authority));
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -110,7 +111,7 @@ internal sealed class ApnsSender(
     private async Task<Answer> PostAsync(Push push, ApnsJwt token, CancellationToken cancellationToken)
     {
         var message = push.Message;
-        var endpoint = options.Value.EndpointFor(message.Environment);
+        var endpoint = options.Value.EndpointFor(message.Registration.Environment);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "/3/device/" + Uri.EscapeDataString(message.Address)))
         {
             Version = HttpVersion.Version20,

@@ -291,8 +291,8 @@ public class ReceiveCallNotificationHandlerTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(sent.Address, Is.EqualTo("abcdef0123456789"));
-            Assert.That(sent.Environment, Is.EqualTo(ApnsEnvironment.Sandbox));
-            Assert.That(sent.AppId, Is.EqualTo("com.example.voice"));
+            Assert.That(sent.Registration.Environment, Is.EqualTo(ApnsEnvironment.Sandbox));
+            Assert.That(sent.Registration.AppId, Is.EqualTo("com.example.voice"));
             Assert.That((await RecordedAsync()).Deliveries.Single().BindingId, Is.EqualTo(voip.Id));
         }
     }

@@ -542,8 +542,7 @@ public sealed class FcmChannelTests
             "DL00000000000000000000000000000001",
             ChannelKind.Fcm,
             token,
-            ApnsEnvironment.Production,
-            null,
+            BindingRegistration.None,
             "WB22222222222222222222222222222222",
             Encoding.UTF8.GetBytes(body),
             _time.GetUtcNow() + (inviteLeft ?? TimeSpan.FromSeconds(30)));

@@ -127,7 +127,7 @@ public abstract class ApnsWireTestBase
     {
         var now = Time.GetUtcNow();
         return new ChannelMessage(
-            Ids.New(Ids.DeliveryPrefix, now), channel, address, environment, appId, "WB00000000000000000000000000000001", body, now + InviteTtl);
+            Ids.New(Ids.DeliveryPrefix, now), channel, address, new BindingRegistration(environment, appId), "WB00000000000000000000000000000001", body, now + InviteTtl);
     }
 
     /// <summary>One delivery attempt on the channel the message names, bounded in time.</summary>
