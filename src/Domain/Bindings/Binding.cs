@@ -14,7 +14,7 @@ public sealed class Binding
 
     /// <summary>An app (bundle) id: 1 to <see cref="MaxAppIdLength"/> characters, none of them a control character.</summary>
     public static bool IsValidAppId(string appId) =>
-        appId.Length is > 0 and <= MaxAppIdLength && !appId.Any(char.IsControl);
+        Text.IsStorable(appId, MaxAppIdLength);
 
     // For EF Core.
     private Binding()

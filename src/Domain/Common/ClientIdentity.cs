@@ -10,23 +10,7 @@ public readonly record struct ClientIdentity
 
     public string Value { get; }
 
-    public static bool IsValid(string? value)
-    {
-        if (string.IsNullOrEmpty(value) || value.Length > MaxLength)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            if (char.IsControl(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value) => Text.IsStorable(value, MaxLength);
 
     public static ClientIdentity Parse(string? value) =>
         IsValid(value)

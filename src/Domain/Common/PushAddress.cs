@@ -11,14 +11,14 @@ public readonly record struct PushAddress
 
     public static bool IsValid(ChannelKind channel, string? value)
     {
-        if (string.IsNullOrEmpty(value) || value.Length > MaxLength)
+        if (!Text.IsStorable(value, MaxLength))
         {
             return false;
         }
 
         foreach (var c in value)
         {
-            if (char.IsControl(c) || char.IsWhiteSpace(c))
+            if (char.IsWhiteSpace(c))
             {
                 return false;
             }

@@ -70,7 +70,7 @@ public sealed class CallNotification
         RequireField("twi_message_id", twiMessageId);
         RequireField("twi_call_sid", callSid);
         RequireField("twi_message_type", messageType);
-        if (from is not null && from.Any(char.IsControl))
+        if (from is not null && Text.HasControlCharacter(from))
         {
             throw new DomainException("twi_from", "'twi_from' has no control characters.");
         }
@@ -214,7 +214,7 @@ public sealed class CallNotification
 
     /// <summary>A stored text field: 1 to <see cref="MaxFieldLength"/> characters, none of them a control character.</summary>
     public static bool IsValidField(string? value) =>
-        !string.IsNullOrEmpty(value) && value.Length <= MaxFieldLength && !value.Any(char.IsControl);
+        Text.IsStorable(value, MaxFieldLength);
 
     private static void RequireField(string field, string? value)
     {

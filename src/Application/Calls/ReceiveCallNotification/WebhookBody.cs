@@ -101,7 +101,7 @@ public sealed record WebhookBody(
         }
 
         // Nothing Twilio sends holds control characters, and a stored field cannot (PostgreSQL text takes no NUL).
-        if (from is not null && from.Any(char.IsControl))
+        if (from is not null && Text.HasControlCharacter(from))
         {
             error = new WebhookBodyError(FromField, $"'{FromField}' must not contain control characters.");
             return false;
@@ -163,7 +163,7 @@ public sealed record WebhookBody(
             return false;
         }
 
-        if (value.Any(char.IsControl))
+        if (Text.HasControlCharacter(value))
         {
             error = new WebhookBodyError(field, $"'{field}' must not contain control characters.");
             return false;

@@ -13,7 +13,7 @@ public sealed class ListNotificationsValidator : AbstractValidator<ListNotificat
         RuleFor(x => x.AccountSid).MustBeAccountSid().When(x => x.AccountSid is not null);
         RuleFor(x => x.Identity).MustBeIdentity().When(x => x.Identity is not null);
         RuleFor(x => x.CallSid)
-            .Must(c => c!.Length <= CallNotification.MaxFieldLength && !c.Any(char.IsControl))
+            .Must(c => Text.IsStorable(c, CallNotification.MaxFieldLength))
             .When(x => x.CallSid is not null)
             .WithMessage($"'{{PropertyName}}' must be at most {CallNotification.MaxFieldLength} characters without control characters.");
         RuleFor(x => x.PageSize).MustBePageSize();
