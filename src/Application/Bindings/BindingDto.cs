@@ -27,7 +27,7 @@ public sealed record BindingDto(
         binding.Address,
         binding.Environment.ToWire(),
         binding.AppId,
-        binding.Status == BindingStatus.Active ? "active" : "inactive",
+        binding.Status.ToWire(),
         binding.InactiveReason,
         binding.CreatedAt,
         binding.UpdatedAt,

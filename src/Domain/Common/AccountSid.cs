@@ -1,8 +1,11 @@
 namespace CallNotify.Domain.Common;
 
-/// <summary>A Twilio Account SID: <c>AC</c> followed by 32 hexadecimal digits.</summary>
+/// <summary>A Twilio Account SID: <c>AC</c> followed by 32 hexadecimal digits (<see cref="Format"/>).</summary>
 public readonly record struct AccountSid
 {
+    /// <summary>How the rule reads in a message: every one that names it uses this.</summary>
+    public const string Format = "'AC' followed by 32 hexadecimal digits";
+
     public const int Length = 34;
 
     private AccountSid(string value) => Value = value;
@@ -30,7 +33,7 @@ public readonly record struct AccountSid
     public static AccountSid Parse(string? value) =>
         IsValid(value)
             ? new AccountSid(value!)
-            : throw new DomainException("accountSid", "An Account SID is 'AC' followed by 32 hexadecimal digits.");
+            : throw new DomainException("accountSid", "An Account SID is " + Format + ".");
 
     public static bool TryParse(string? value, out AccountSid sid)
     {

@@ -58,7 +58,7 @@ internal sealed class TwilioOptionsValidator(IHostEnvironment environment) : IVa
             var key = $"{TwilioOptions.Section}:Accounts:{i}";
             if (!AccountSid.IsValid(account.AccountSid))
             {
-                failures.Add($"{key}:AccountSid must be 'AC' followed by 32 hexadecimal digits.");
+                failures.Add($"{key}:AccountSid must be {AccountSid.Format}.");
             }
             else if (!seen.Add(account.AccountSid!))
             {

@@ -21,12 +21,7 @@ public sealed class ListBindingsHandler(IBindingRepository bindings) : IQueryHan
         PageToken.TryDecode(query.PageToken, Ids.BindingPrefix, out var afterId);
         var pageSize = query.PageSize ?? PageToken.DefaultPageSize;
         ChannelKind? channel = ChannelKinds.TryParse(query.Channel, out var kind) ? kind : null;
-        BindingStatus? status = query.Status switch
-        {
-            "active" => BindingStatus.Active,
-            "inactive" => BindingStatus.Inactive,
-            _ => null,
-        };
+        BindingStatus? status = BindingStatuses.TryParse(query.Status, out var parsed) ? parsed : null;
 
         // One more than asked tells whether another page follows.
         var rows = await bindings.ListAsync(

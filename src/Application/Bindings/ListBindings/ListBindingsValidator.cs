@@ -1,3 +1,4 @@
+using CallNotify.Domain.Bindings;
 using CallNotify.Application.Common.Paging;
 using CallNotify.Application.Common.Validation;
 using CallNotify.Domain.Common;
@@ -16,7 +17,7 @@ public sealed class ListBindingsValidator : AbstractValidator<ListBindingsQuery>
             .When(x => x.Channel is not null)
             .WithMessage("'{PropertyName}' must be one of 'fcm', 'apns-voip', 'apns'.");
         RuleFor(x => x.Status)
-            .Must(s => s is "active" or "inactive")
+            .Must(s => BindingStatuses.TryParse(s, out _))
             .When(x => x.Status is not null)
             .WithMessage("'{PropertyName}' must be 'active' or 'inactive'.");
         RuleFor(x => x.PageSize).MustBePageSize();

@@ -109,7 +109,7 @@ public sealed record WebhookBody(
 
         if (!AccountSid.TryParse(accountSid, out var sid))
         {
-            error = new WebhookBodyError(AccountSidField, $"'{AccountSidField}' must be 'AC' followed by 32 hexadecimal digits.");
+            error = new WebhookBodyError(AccountSidField, $"'{AccountSidField}' must be {AccountSid.Format}.");
             return false;
         }
 

@@ -7,7 +7,7 @@ namespace CallNotify.Application.Common.Validation;
 public static class Rules
 {
     public static IRuleBuilderOptions<T, string?> MustBeAccountSid<T>(this IRuleBuilder<T, string?> rule) =>
-        rule.Must(AccountSid.IsValid).WithMessage("'{PropertyName}' must be 'AC' followed by 32 hexadecimal digits.");
+        rule.Must(AccountSid.IsValid).WithMessage("'{PropertyName}' must be " + AccountSid.Format + ".");
 
     public static IRuleBuilderOptions<T, string?> MustBeIdentity<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(ClientIdentity.IsValid)

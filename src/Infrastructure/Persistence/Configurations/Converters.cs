@@ -16,8 +16,8 @@ internal static class Converters
         v => ApnsEnvironments.Parse(v));
 
     public static readonly ValueConverter<Domain.Bindings.BindingStatus, string> BindingStatus = new(
-        v => v == Domain.Bindings.BindingStatus.Active ? "active" : "inactive",
-        v => v == "active" ? Domain.Bindings.BindingStatus.Active : Domain.Bindings.BindingStatus.Inactive);
+        v => Domain.Bindings.BindingStatuses.ToWire(v),
+        v => Domain.Bindings.BindingStatuses.Parse(v));
 
     public static readonly ValueConverter<DeliveryEventKind, string> DeliveryEventKind = new(
         v => v.ToWire(),

@@ -46,7 +46,7 @@ internal static class StoreColumns
         reader.GetString(at + 4),
         ApnsEnvironments.Parse(reader.GetString(at + 5)),
         reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6),
-        reader.GetString(at + 7) == "active" ? BindingStatus.Active : BindingStatus.Inactive,
+        BindingStatuses.Parse(reader.GetString(at + 7)),
         reader.IsDBNull(at + 8) ? null : reader.GetString(at + 8),
         reader.GetFieldValue<DateTimeOffset>(at + 9),
         reader.GetFieldValue<DateTimeOffset>(at + 10),
