@@ -45,6 +45,10 @@ public sealed class ConsoleBrowserTests(StoreKind store) : ApiFixture(store)
         _browser?.Dispose();
     }
 
+    /// <summary>Leaves the page, so that its test client's WebSocket closes before the next test's reset.</summary>
+    [TearDown]
+    public void LeaveThePage() => _browser.Navigate().GoToUrl("about:blank");
+
     [SetUp]
     public void SignedOut()
     {

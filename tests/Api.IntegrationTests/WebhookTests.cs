@@ -180,17 +180,9 @@ public sealed class WebhookTests(StoreKind store) : ApiFixture(store)
         var ack = Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"twi_message_id\":\"{messageId}\"}}");
         await bob.SendAsync(ack, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
 
-        JsonElement delivery = default;
-        for (var i = 0; i < 100; i++)
-        {
-            delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
-            if (delivery.GetProperty("acknowledgedAt").ValueKind != JsonValueKind.Null)
-            {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
+        var delivery = await Eventually.Until(
+            async () => (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0],
+            d => d.GetProperty("acknowledgedAt").ValueKind != JsonValueKind.Null);
 
         Assert.That(delivery.GetProperty("acknowledgedAt").ValueKind, Is.EqualTo(JsonValueKind.String));
     }
@@ -203,10 +195,7 @@ public sealed class WebhookTests(StoreKind store) : ApiFixture(store)
         bob.Dispose();
 
         var registry = (Infrastructure.WebSockets.WebSocketSessionRegistry)App.Services.GetService(typeof(Infrastructure.WebSockets.WebSocketSessionRegistry))!;
-        for (var i = 0; i < 100 && registry.Count > 0; i++)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.Until(() => Task.FromResult(registry.Count), count => count == 0);
 
         using var response = await PostWebhookAsync(TwilioRequests.Body());
 

@@ -117,9 +117,12 @@ public sealed class CallNotifyApp : WebApplicationFactory<Program>
     public async Task ResetStoreAsync()
     {
         var sessions = Services.GetRequiredService<WebSocketSessionRegistry>();
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (sessions.Count > 0 && DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (sessions.Count > 0)
         {
+            // Not silently on: a session still open here would count in the next test.
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline),
+                $"WebSocket session(s) of the previous test never closed: {string.Join(", ", sessions.All.Select(x => x.Identity))}.");
             await Task.Delay(10);
         }
 

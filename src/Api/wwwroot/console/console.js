@@ -405,6 +405,8 @@ const testClient = (() => {
     }
   });
   disconnectButton.addEventListener("click", () => socket?.close());
+  // Leaving the page ends the test client's session at once, rather than when the browser drops the page.
+  window.addEventListener("pagehide", () => socket?.close(1000, "page left"));
   return { disconnect: () => socket?.close() };
 })();
 
