@@ -24,6 +24,8 @@ public static class DependencyInjection
         services.AddOptions<BindingOptions>().BindConfiguration(BindingOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DispatchOptions>, DispatchOptionsValidator>();
         services.AddSingleton<IValidateOptions<BindingOptions>, BindingOptionsValidator>();
+        services.AddOptions<WebSocketSessionOptions>().BindConfiguration(WebSocketSessionOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebSocketSessionOptions>, WebSocketSessionOptionsValidator>();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<NotificationDispatcher>();

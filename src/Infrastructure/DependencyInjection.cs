@@ -42,11 +42,10 @@ public static class DependencyInjection
         services.AddSingleton<IAccessTokenVerifier, Twilio.AccessTokenVerifier>();
         services.AddSingleton<ServiceInstance>();
         services.AddSingleton<WebSocketSessionRegistry>();
-        services.AddOptions<WebSocketSessionOptions>().BindConfiguration(WebSocketSessionOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WebSocketSessionOptions>, WebSocketSessionOptionsValidator>();
         services.AddSingleton<WebSocketSessionCloser>();
         services.AddSingleton<WebSocketSessions>();
         services.AddSingleton<IIdentitySessions>(sp => sp.GetRequiredService<WebSocketSessions>());
+        services.AddSingleton<ILiveConnections>(sp => sp.GetRequiredService<WebSocketSessions>());
         services.AddSingleton<INotificationChannel, WebSocketChannel>();
         services.AddHostedService<WebSocketShutdown>();
         services.AddSingleton<Dispatch.DeliveryWorker>();

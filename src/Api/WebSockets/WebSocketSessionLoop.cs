@@ -3,8 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Application.WebSockets.AcknowledgeDelivery;
-using CallNotify.Infrastructure.Configuration;
-using CallNotify.Infrastructure.WebSockets;
+using CallNotify.Application.Common.Options;
 using Mediator;
 using Microsoft.Extensions.Options;
 
@@ -19,8 +18,7 @@ namespace CallNotify.Api.WebSockets;
 /// and is otherwise ignored.
 /// </summary>
 public sealed class WebSocketSessionLoop(
-    WebSocketSessions sessions,
-    WebSocketSessionCloser closer,
+    ILiveConnections sessions,
     IOptions<WebSocketSessionOptions> options,
     TimeProvider time,
     ILogger<WebSocketSessionLoop> logger)
@@ -65,7 +63,7 @@ public sealed class WebSocketSessionLoop(
 
                 if (received > limits.MaxFrameBytes)
                 {
-                    await closer.EndAsync(session, WebSocketSessionCloser.FrameTooBig);
+                    await session.EndAsync(SessionEndReasons.FrameTooBig);
                     continue;
                 }
 
@@ -80,7 +78,7 @@ public sealed class WebSocketSessionLoop(
                 }
                 else if (!frames.TryCount())
                 {
-                    await closer.EndAsync(session, WebSocketSessionCloser.FrameRate);
+                    await session.EndAsync(SessionEndReasons.FrameRate);
                 }
             }
         }
@@ -91,7 +89,7 @@ public sealed class WebSocketSessionLoop(
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            await sessions.LeaveAsync(session);
+            await session.LeaveAsync();
         }
     }
 
@@ -127,7 +125,7 @@ public sealed class WebSocketSessionLoop(
     }
 
     /// <summary>Ends the session when its token expires (now, if it already has).</summary>
-    private ITimer? WhenExpired(WebSocketSession session)
+    private ITimer? WhenExpired(ILiveConnection session)
     {
         if (session.ExpiresAt is not { } expiresAt)
         {
@@ -136,13 +134,13 @@ public sealed class WebSocketSessionLoop(
 
         var due = expiresAt - time.GetUtcNow();
         return time.CreateTimer(
-            _ => _ = closer.EndAsync(session, WebSocketSessionCloser.TokenExpired),
+            _ => _ = session.EndAsync(SessionEndReasons.TokenExpired),
             null,
             due < TimeSpan.Zero ? TimeSpan.Zero : due,
             Timeout.InfiniteTimeSpan);
     }
 
-    private async Task AcknowledgeAsync(ISender sender, WebSocketSession session, WebSocketClaims claims, string messageId, CancellationToken cancellationToken)
+    private async Task AcknowledgeAsync(ISender sender, ILiveConnection session, WebSocketClaims claims, string messageId, CancellationToken cancellationToken)
     {
         try
         {

@@ -1,3 +1,4 @@
+using CallNotify.Application.Common.Options;
 using CallNotify.Domain.Common;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

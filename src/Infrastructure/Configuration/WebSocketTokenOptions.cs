@@ -1,3 +1,4 @@
+using CallNotify.Application.Common.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

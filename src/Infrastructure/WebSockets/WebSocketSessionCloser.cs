@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using CallNotify.Application.Common.Ports;
 using Microsoft.Extensions.Logging;
 
 namespace CallNotify.Infrastructure.WebSockets;
@@ -14,20 +15,11 @@ public sealed class WebSocketSessionCloser(
     ISessionPresence presence,
     ILogger<WebSocketSessionCloser> logger)
 {
-    /// <summary>1008 reasons (SPEC §6): the token's expiry passed.</summary>
-    public const string TokenExpired = "token-expired";
-
-    /// <summary>1008: the identity was signed out everywhere.</summary>
-    public const string SignedOut = "signed-out";
-
-    /// <summary>1008: a newer session of the identity took this one's place.</summary>
-    public const string SessionCap = "session-cap";
-
-    /// <summary>1008: the client sent more frames than it may.</summary>
-    public const string FrameRate = "frame-rate";
-
-    /// <summary>1009: the client sent a message larger than it may.</summary>
-    public const string FrameTooBig = "frame-too-big";
+    public const string TokenExpired = SessionEndReasons.TokenExpired;
+    public const string SignedOut = SessionEndReasons.SignedOut;
+    public const string SessionCap = SessionEndReasons.SessionCap;
+    public const string FrameRate = SessionEndReasons.FrameRate;
+    public const string FrameTooBig = SessionEndReasons.FrameTooBig;
 
     /// <summary>The reasons another instance may ask for (the relay refuses anything else).</summary>
     public static readonly IReadOnlySet<string> RelayedReasons = new HashSet<string>(StringComparer.Ordinal) { SignedOut, SessionCap };

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
-using CallNotify.Infrastructure.Configuration;
+using CallNotify.Application.Common.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,8 +21,27 @@ public sealed class WebSocketSessions(
     WebSocketSessionCloser closer,
     IOptions<WebSocketSessionOptions> options,
     TimeProvider time,
-    ILogger<WebSocketSessions> logger) : IIdentitySessions
+    ILogger<WebSocketSessions> logger) : IIdentitySessions, ILiveConnections
 {
+    async Task<ILiveConnection?> ILiveConnections.OpenAsync(WebSocket socket, WebSocketClaims claims, CancellationToken cancellationToken) =>
+        await OpenAsync(socket, claims, cancellationToken) is { } session ? new LiveConnection(session, this, closer) : null;
+
+    /// <summary>A session of this instance as the receive loop sees it.</summary>
+    private sealed class LiveConnection(WebSocketSession session, WebSocketSessions sessions, WebSocketSessionCloser closer) : ILiveConnection
+    {
+        public string Id => session.Id;
+
+        public DateTimeOffset? ExpiresAt => session.ExpiresAt;
+
+        public string? EndReason => session.EndReason;
+
+        public bool TryTakeSent(string twiMessageId) => session.TryTakeSent(twiMessageId);
+
+        public Task EndAsync(string reason) => closer.EndAsync(session, reason);
+
+        public Task LeaveAsync() => sessions.LeaveAsync(session);
+    }
+
     /// <summary>How long the presence row's insert or removal may take.</summary>
     private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
 

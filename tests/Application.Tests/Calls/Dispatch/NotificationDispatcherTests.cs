@@ -200,7 +200,8 @@ public class NotificationDispatcherTests
 
         var outcome = await dispatch.WaitAsync(Bound);
 
-        var delivery = await RecordedDeliveryAsync();
+        // The answer does not wait for the accepted event's record (ADR 0019): it is read once it is there.
+        var delivery = await Eventually.ValueAsync(RecordedDeliveryAsync, d => d.AcceptedAt is not null);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(outcome, Is.EqualTo(NotificationOutcome.Delivered));

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
 
-namespace CallNotify.Infrastructure.Configuration;
+namespace CallNotify.Application.Common.Options;
 
 /// <summary>What one identity may hold and one session may send (SPEC §2, the <c>WebSocket</c> section).</summary>
 public sealed class WebSocketSessionOptions
 {
-    public const string Section = WebSocketTokenOptions.Section;
+    public const string Section = "WebSocket";
 
     /// <summary>Live sessions per (account, identity), on all instances together; a new one beyond it closes the oldest.</summary>
     public int MaxSessionsPerIdentity { get; set; } = 10;

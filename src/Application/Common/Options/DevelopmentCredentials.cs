@@ -1,4 +1,4 @@
-namespace CallNotify.Infrastructure.Configuration;
+namespace CallNotify.Application.Common.Options;
 
 /// <summary>
 /// The demo credentials shipped in <c>appsettings.Development.json</c>. They are public, so the service refuses
