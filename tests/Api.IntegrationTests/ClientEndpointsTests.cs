@@ -15,46 +15,20 @@ namespace CallNotify.Api.IntegrationTests;
 /// </summary>
 [TestFixture(StoreKind.Sqlite)]
 [TestFixture(StoreKind.Postgres)]
-public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
+public sealed class ClientEndpointsTests(StoreKind store) : FakeFcmFixture(store)
 {
-#pragma warning disable NUnit1032 // Disposed in AfterStopAsync, which the base class's one-time tear-down calls.
-    private ServiceAccount _account = null!;
-#pragma warning restore NUnit1032
-    private FakeFcmServer _fcm = null!;
-    private DirectoryInfo _keys = null!;
-    private string _keyFile = null!;
-
     protected override IDictionary<string, string?>? Settings
     {
         get
         {
-            var settings = AccessTokens.Settings();
-            settings["Fcm:CredentialsFile"] = _keyFile;
-            settings["Fcm:Endpoint"] = _fcm.BaseUrl.ToString();
+            var settings = FcmSettings();
+            foreach (var (key, value) in AccessTokens.Settings())
+            {
+                settings[key] = value;
+            }
+
             return settings;
         }
-    }
-
-    protected override async Task BeforeStartAsync()
-    {
-        _account = new ServiceAccount();
-        _fcm = await FakeFcmServer.StartAsync(_account);
-        _keys = Directory.CreateTempSubdirectory("callnotify-fcm-");
-        _keyFile = _account.WriteKeyFile(_keys.FullName, _fcm.TokenUri);
-    }
-
-    protected override async ValueTask AfterStopAsync()
-    {
-        await _fcm.DisposeAsync();
-        _account.Dispose();
-        _keys.Delete(recursive: true);
-    }
-
-    [SetUp]
-    public void ClearFake()
-    {
-        _fcm.Sends.Clear();
-        _fcm.Script.Clear();
     }
 
     [Test]
@@ -69,7 +43,7 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
         using var refreshed = await SendAsync(HttpMethod.Post, "/v1/registrations", token, new { channel = "fcm", address });
         var messageId = TwilioRequests.NewMessageId();
         using var webhook = await PostWebhookAsync(TwilioRequests.Body(to: "client:" + identity, messageId: messageId));
-        _fcm.Sends.TryPeek(out var push);
+        Fcm.Sends.TryPeek(out var push);
         using var receipt = await SendAsync(HttpMethod.Post, "/v1/receipts", token, new { twi_message_id = messageId, channel = "fcm", address });
         using var again = await SendAsync(HttpMethod.Post, "/v1/receipts", token, new { twi_message_id = messageId, channel = "fcm", address });
         var delivery = (await GetNotificationAsync(messageId)).GetProperty("deliveries")[0];
@@ -174,7 +148,7 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
             Assert.That(unregistered.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
             Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(webhook.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
-            Assert.That(_fcm.Sends, Is.Empty);
+            Assert.That(Fcm.Sends, Is.Empty);
         }
     }
 
@@ -191,7 +165,7 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
 
         using var webhook = await PostWebhookAsync(body);
         var frame = await ReceiveFrameAsync(client, TimeSpan.FromSeconds(5));
-        var closed = await SignOutTests.WaitForCloseAsync(client);
+        var closed = await WebSocketClients.WaitForCloseAsync(client);
 
         using (Assert.EnterMultipleScope())
         {
@@ -251,7 +225,7 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
             Assert.That(register.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That(list.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
             Assert.That(written, Is.Zero, "nothing written");
-            Assert.That(await UpgradeStatusAsync(token), Is.EqualTo(HttpStatusCode.Unauthorized), "the WebSocket too");
+            Assert.That(await WebSocketClients.UpgradeStatusAsync(App, token), Is.EqualTo(HttpStatusCode.Unauthorized), "the WebSocket too");
         }
     }
 
@@ -270,7 +244,7 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
             Assert.That(register.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(receipt.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(list.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(await UpgradeStatusAsync(token), Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(await WebSocketClients.UpgradeStatusAsync(App, token), Is.EqualTo(HttpStatusCode.Forbidden));
         }
     }
 
@@ -298,22 +272,6 @@ public sealed class ClientEndpointsTests(StoreKind store) : ApiFixture(store)
         }
 
         return await Anonymous.SendAsync(request);
-    }
-
-    private async Task<HttpStatusCode> UpgradeStatusAsync(string? token)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        var uri = new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = token is null ? string.Empty : "token=" + Uri.EscapeDataString(token) }.Uri;
-        try
-        {
-            await socket.ConnectAsync(uri, CancellationToken.None);
-            return socket.HttpStatusCode;
-        }
-        catch (WebSocketException)
-        {
-            return socket.HttpStatusCode;
-        }
     }
 
     private static string NewIdentity() => "app-" + Guid.NewGuid().ToString("N")[..10];

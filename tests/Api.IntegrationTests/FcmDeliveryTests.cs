@@ -16,43 +16,8 @@ namespace CallNotify.Api.IntegrationTests;
 /// <summary>The whole path with FCM configured: webhook → store → FCM HTTP v1 (a fake server on loopback) → outcome.</summary>
 [TestFixture(StoreKind.Postgres)]
 [TestFixture(StoreKind.Sqlite)]
-public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
+public sealed class FcmDeliveryTests(StoreKind store) : FakeFcmFixture(store)
 {
-#pragma warning disable NUnit1032 // Disposed in AfterStopAsync, which the base class's one-time tear-down calls.
-    private ServiceAccount _account = null!;
-#pragma warning restore NUnit1032
-    private FakeFcmServer _fcm = null!;
-    private DirectoryInfo _keys = null!;
-    private string _keyFile = null!;
-
-    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
-    {
-        ["Fcm:CredentialsFile"] = _keyFile,
-        ["Fcm:Endpoint"] = _fcm.BaseUrl.ToString(),
-    };
-
-    protected override async Task BeforeStartAsync()
-    {
-        _account = new ServiceAccount();
-        _fcm = await FakeFcmServer.StartAsync(_account);
-        _keys = Directory.CreateTempSubdirectory("callnotify-fcm-");
-        _keyFile = _account.WriteKeyFile(_keys.FullName, _fcm.TokenUri);
-    }
-
-    protected override async ValueTask AfterStopAsync()
-    {
-        await _fcm.DisposeAsync();
-        _account.Dispose();
-        _keys.Delete(recursive: true);
-    }
-
-    [SetUp]
-    public void ClearFake()
-    {
-        _fcm.Sends.Clear();
-        _fcm.Script.Clear();
-    }
-
     [Test]
     public async Task DeliversTheBodyAsAnFcmDataMessageAndAnswers200()
     {
@@ -63,8 +28,8 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
         using var response = await PostWebhookAsync(body);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(_fcm.Sends, Has.Count.EqualTo(1));
-        _fcm.Sends.TryPeek(out var send);
+        Assert.That(Fcm.Sends, Has.Count.EqualTo(1));
+        Fcm.Sends.TryPeek(out var send);
         using var sent = send!.Json();
         var message = sent.RootElement.GetProperty("message");
         using var original = JsonDocument.Parse(body);
@@ -97,7 +62,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
     public async Task AnUnregisteredTokenDeactivatesTheBindingAnd404sWhenItWasTheOnlyClient()
     {
         var binding = await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-dead-token");
-        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")));
+        Fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")));
 
         using var first = await PostWebhookAsync(TwilioRequests.Body());
         var reread = await Eventually.Until(async () => await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/bindings/{binding.GetProperty("id").GetString()}"),
@@ -109,7 +74,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(reread.GetProperty("inactiveReason").GetString(), Is.EqualTo("unregistered"));
             Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "A deactivated binding is never tried again.");
-            Assert.That(_fcm.Sends, Has.Count.EqualTo(1));
+            Assert.That(Fcm.Sends, Has.Count.EqualTo(1));
         }
     }
 
@@ -118,7 +83,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
     {
         await RegisterAsync(identity: "bob", channel: "fcm", address: "fcm-flaky-token");
         using var bob = await ConnectAsync("bob");
-        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "try later", "UNAVAILABLE"), RetryAfter: "1"));
+        Fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "try later", "UNAVAILABLE"), RetryAfter: "1"));
         var messageId = TwilioRequests.NewMessageId();
 
         using var response = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
@@ -154,7 +119,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
             Assert.That(delivery.GetProperty("lastError").GetString(), Is.EqualTo("payload-too-large"));
             Assert.That(reread.GetProperty("status").GetString(), Is.EqualTo("active"));
-            Assert.That(_fcm.Sends, Is.Empty);
+            Assert.That(Fcm.Sends, Is.Empty);
         }
     }
 
@@ -172,7 +137,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
         using (Assert.EnterMultipleScope())
         {
             Assert.That(delivery.GetProperty("status").GetString(), Is.EqualTo("accepted"));
-            Assert.That(_fcm.Sends, Has.Count.EqualTo(1));
+            Assert.That(Fcm.Sends, Has.Count.EqualTo(1));
         }
     }
 
@@ -188,7 +153,7 @@ public sealed class FcmDeliveryTests(StoreKind store) : ApiFixture(store)
         using (Assert.EnterMultipleScope())
         {
             Assert.That(delivery.GetProperty("status").GetString(), Is.EqualTo("expired"));
-            Assert.That(_fcm.Sends, Is.Empty);
+            Assert.That(Fcm.Sends, Is.Empty);
         }
     }
 

@@ -17,24 +17,15 @@ namespace CallNotify.Api.IntegrationTests;
 /// line carries the query string, and WebSocket clients may put their token there.
 /// </summary>
 [TestFixture(StoreKind.Sqlite)]
-public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
+public sealed class LogRedactionTests(StoreKind store) : FakeFcmFixture(store)
 {
     private const string FcmToken = "fcm-secret-registration-token-0123456789ABCDEF";
     private const string DeadFcmToken = "fcm-secret-dead-token-0123456789ABCDEFGHIJ";
     private const string ApnsToken = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
 
     private readonly CapturingLoggerProvider _logs = new();
-#pragma warning disable NUnit1032 // Disposed in AfterStopAsync, which the base class's one-time tear-down calls.
-    private ServiceAccount _account = null!;
-#pragma warning restore NUnit1032
-    private FakeFcmServer _fcm = null!;
-    private DirectoryInfo _keys = null!;
-    private string _keyFile = null!;
-
-    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>(AccessTokens.Settings())
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>(FcmSettings().Concat(AccessTokens.Settings()))
     {
-        ["Fcm:CredentialsFile"] = _keyFile,
-        ["Fcm:Endpoint"] = _fcm.BaseUrl.ToString(),
         ["Logging:LogLevel:Default"] = "Trace",
         ["Logging:LogLevel:Microsoft"] = "Trace",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
@@ -44,19 +35,9 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
 
     protected override Action<IServiceCollection>? Services => services => services.AddLogging(b => b.AddProvider(_logs));
 
-    protected override async Task BeforeStartAsync()
-    {
-        _account = new ServiceAccount();
-        _fcm = await FakeFcmServer.StartAsync(_account);
-        _keys = Directory.CreateTempSubdirectory("callnotify-redaction-");
-        _keyFile = _account.WriteKeyFile(_keys.FullName, _fcm.TokenUri);
-    }
-
     protected override async ValueTask AfterStopAsync()
     {
-        await _fcm.DisposeAsync();
-        _account.Dispose();
-        _keys.Delete(recursive: true);
+        await base.AfterStopAsync();
         _logs.Dispose();
     }
 
@@ -70,8 +51,8 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
         using var bob = new System.Net.WebSockets.ClientWebSocket();
         await bob.ConnectAsync(new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(wsToken) }.Uri, CancellationToken.None);
         await App.WaitForSessionsAsync(CallNotifyApp.AccountSid, "bob", 1);
-        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.OK, "{\"name\":\"projects/p/messages/1\"}"));
-        _fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "gone", "UNREGISTERED")));
+        Fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.OK, "{\"name\":\"projects/p/messages/1\"}"));
+        Fcm.Script.Enqueue(new ScriptedAnswer(HttpStatusCode.NotFound, FakeFcmServer.Error(404, "NOT_FOUND", "gone", "UNREGISTERED")));
         var body = TwilioRequests.Body();
         using (await PostWebhookAsync(body))
         using (await PostWebhookAsync(body, authToken: "a-forged-token"))
@@ -102,7 +83,7 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
         }
 
         // Let the background deliveries finish (and log) before reading.
-        await Eventually.Until(() => Task.FromResult(_fcm.Sends.Count), n => n >= 2);
+        await Eventually.Until(() => Task.FromResult(Fcm.Sends.Count), n => n >= 2);
         await Task.Delay(500);
         var bridgeToken = JsonDocument.Parse(body).RootElement.GetProperty("twi_bridge_token").GetString()!;
         var all = string.Join("\n", _logs.Lines);
@@ -126,7 +107,7 @@ public sealed class LogRedactionTests(StoreKind store) : ApiFixture(store)
                 ("a dead FCM token", DeadFcmToken),
                 ("an APNs token", ApnsToken),
                 ("the body", body),
-                ("the service account key", _account.PrivateKeyPem[30..90]),
+                ("the service account key", FcmAccount.PrivateKeyPem[30..90]),
             })
             {
                 Assert.That(all, Does.Not.Contain(secret), $"{what} appears in the logs");

@@ -219,7 +219,7 @@ public sealed class MultiInstanceTests
         using var admin = a.CreateAdminClient();
         using var signOut = await admin.DeleteAsync($"/admin/v1/bindings?accountSid={CallNotifyApp.AccountSid}&identity={identity}");
         using var response = await PostWebhookAsync(a, TwilioRequests.Body(to: "client:" + identity));
-        var closed = await SignOutTests.WaitForCloseAsync(onB);
+        var closed = await WebSocketClients.WaitForCloseAsync(onB);
 
         using (Assert.EnterMultipleScope())
         {
@@ -242,7 +242,7 @@ public sealed class MultiInstanceTests
         // Only the mark, as instance A would write it: no row deleted, no relay message.
         await a.Services.GetRequiredService<ISignOuts>().RecordAsync(
             AccountSid.Parse(CallNotifyApp.AccountSid), ClientIdentity.Parse(identity), DateTimeOffset.UtcNow, CancellationToken.None);
-        var closed = await SignOutTests.WaitForCloseAsync(onB);
+        var closed = await WebSocketClients.WaitForCloseAsync(onB);
         var took = DateTime.UtcNow - started;
         var remaining = await Eventually.Until(
             async () => (await a.Services.GetRequiredService<ILiveSessionRegistry>()

@@ -13,41 +13,22 @@ namespace CallNotify.Api.IntegrationTests;
 /// Kestrel, real store, a fake FCM on loopback.
 /// </summary>
 [TestFixture(StoreKind.Postgres)]
-public sealed class PushIsolationTests(StoreKind store) : ApiFixture(store)
+public sealed class PushIsolationTests(StoreKind store) : FakeFcmFixture(store)
 {
     private const string FailingToken = "fcm-token-that-always-fails";
 
-#pragma warning disable NUnit1032 // Disposed in AfterStopAsync, which the base class's one-time tear-down calls.
-    private ServiceAccount _account = null!;
-#pragma warning restore NUnit1032
-    private FakeFcmServer _fcm = null!;
-    private DirectoryInfo _keys = null!;
-    private string _keyFile = null!;
-
-    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>(FcmSettings())
     {
-        ["Fcm:CredentialsFile"] = _keyFile,
-        ["Fcm:Endpoint"] = _fcm.BaseUrl.ToString(),
         ["Dispatch:ResponseDeadlineMilliseconds"] = "500",
         ["Dispatch:InviteTtlSeconds"] = "15",
     };
 
     protected override async Task BeforeStartAsync()
     {
-        _account = new ServiceAccount();
-        _fcm = await FakeFcmServer.StartAsync(_account);
-        _fcm.AnswerFor = token => token == FailingToken
+        await base.BeforeStartAsync();
+        Fcm.AnswerFor = token => token == FailingToken
             ? new ScriptedAnswer(HttpStatusCode.ServiceUnavailable, FakeFcmServer.Error(503, "UNAVAILABLE", "Unavailable", "UNAVAILABLE"))
             : null;
-        _keys = Directory.CreateTempSubdirectory("callnotify-fcm-");
-        _keyFile = _account.WriteKeyFile(_keys.FullName, _fcm.TokenUri);
-    }
-
-    protected override async ValueTask AfterStopAsync()
-    {
-        await _fcm.DisposeAsync();
-        _account.Dispose();
-        _keys.Delete(recursive: true);
     }
 
     [Test]
@@ -62,7 +43,7 @@ public sealed class PushIsolationTests(StoreKind store) : ApiFixture(store)
 
         // Calls to the broken device, each retried in the background with backoff for the invite's 15 s.
         var broken = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostWebhookAsync(TwilioRequests.Body(to: "client:broken"))));
-        var failedAttempts = _fcm.Sends.Count;
+        var failedAttempts = Fcm.Sends.Count;
 
         // Then calls to healthy devices, while the broken one keeps failing; each is answered at its first attempt.
         var healthyIds = new List<string>();

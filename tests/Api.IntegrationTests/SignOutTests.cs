@@ -23,7 +23,7 @@ public sealed class SignOutTests(StoreKind store) : ApiFixture(store)
 
         using var signOut = await Admin.DeleteAsync($"/admin/v1/bindings?accountSid={CallNotifyApp.AccountSid}&identity={identity}");
         using var response = await PostWebhookAsync(TwilioRequests.Body(to: "client:" + identity));
-        var closes = await Task.WhenAll(WaitForCloseAsync(first), WaitForCloseAsync(second));
+        var closes = await Task.WhenAll(WebSocketClients.WaitForCloseAsync(first), WebSocketClients.WaitForCloseAsync(second));
 
         using (Assert.EnterMultipleScope())
         {
@@ -44,7 +44,7 @@ public sealed class SignOutTests(StoreKind store) : ApiFixture(store)
             Assert.That(signOut.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
-        var refused = await UpgradeStatusAsync(oldToken);
+        var refused = await WebSocketClients.UpgradeStatusAsync(App, oldToken);
         var newToken = await IssueTokenAsync(identity);
         using var client = new ClientWebSocket();
         await client.ConnectAsync(WebSocketUri(newToken), CancellationToken.None);
@@ -74,7 +74,7 @@ public sealed class SignOutTests(StoreKind store) : ApiFixture(store)
             Assert.That(signOut.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
-        var closed = await WaitForCloseAsync(signedOut);
+        var closed = await WebSocketClients.WaitForCloseAsync(signedOut);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(closed, Is.EqualTo((WebSocketCloseStatus.PolicyViolation, "signed-out")));
@@ -108,43 +108,6 @@ public sealed class SignOutTests(StoreKind store) : ApiFixture(store)
 
     private Uri WebSocketUri(string token) =>
         new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = "token=" + Uri.EscapeDataString(token) }.Uri;
-
-    private async Task<HttpStatusCode> UpgradeStatusAsync(string token)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        try
-        {
-            await socket.ConnectAsync(WebSocketUri(token), CancellationToken.None);
-            return socket.HttpStatusCode;
-        }
-        catch (WebSocketException)
-        {
-            return socket.HttpStatusCode;
-        }
-    }
-
-    /// <summary>Reads until the server's close arrives; its status and reason.</summary>
-    internal static async Task<(WebSocketCloseStatus? Status, string? Reason)> WaitForCloseAsync(ClientWebSocket client)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            while (true)
-            {
-                var result = await client.ReceiveAsync(buffer, timeout.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return (result.CloseStatus, result.CloseStatusDescription);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return (null, "the server did not close the session");
-        }
-    }
 
     private static string NewIdentity() => "signout-" + Guid.NewGuid().ToString("N")[..10];
 }

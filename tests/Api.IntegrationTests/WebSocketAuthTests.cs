@@ -13,7 +13,7 @@ public sealed class WebSocketAuthTests(StoreKind store) : ApiFixture(store)
     [TestCase("forged.token")]
     public async Task RefusesTheUpgradeWith401ForAMissingOrForgedToken(string? token)
     {
-        var status = await UpgradeStatusAsync(token);
+        var status = await WebSocketClients.UpgradeStatusAsync(App, token);
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -24,7 +24,7 @@ public sealed class WebSocketAuthTests(StoreKind store) : ApiFixture(store)
         var token = await IssueTokenAsync();
         var forged = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
 
-        Assert.That(await UpgradeStatusAsync(forged), Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await WebSocketClients.UpgradeStatusAsync(App, forged), Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
     [Test]
@@ -70,23 +70,5 @@ public sealed class WebSocketAuthTests(StoreKind store) : ApiFixture(store)
         using var response = await Anonymous.PostAsJsonAsync("/admin/v1/websocket-tokens", new { accountSid = CallNotifyApp.AccountSid, identity = "bob" });
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-    }
-
-    private async Task<HttpStatusCode> UpgradeStatusAsync(string? token)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        var uri = new UriBuilder(App.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = token is null ? string.Empty : "token=" + Uri.EscapeDataString(token) }.Uri;
-        try
-        {
-            await socket.ConnectAsync(uri, CancellationToken.None);
-        }
-        catch (WebSocketException)
-        {
-            return socket.HttpStatusCode;
-        }
-
-        Assert.Fail("The upgrade was accepted.");
-        return HttpStatusCode.SwitchingProtocols;
     }
 }

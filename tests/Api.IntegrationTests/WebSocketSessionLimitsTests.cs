@@ -50,7 +50,7 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
         using var client = await ConnectWithTokenAsync(token);
         await App.WaitForSessionsAsync(CallNotifyApp.AccountSid, identity, 1);
 
-        var (status, reason) = await WaitForCloseAsync(client);
+        var (status, reason) = await WebSocketClients.WaitForCloseAsync(client);
         using var response = await PostWebhookAsync(TwilioRequests.Body(to: "client:" + identity));
 
         using (Assert.EnterMultipleScope())
@@ -68,7 +68,7 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
         using var client = await ConnectAsync(identity);
 
         await client.SendAsync(new byte[FrameBytes + 1], WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        var (status, _) = await WaitForCloseAsync(client);
+        var (status, _) = await WebSocketClients.WaitForCloseAsync(client);
 
         Assert.That(status, Is.EqualTo(WebSocketCloseStatus.MessageTooBig));
     }
@@ -103,7 +103,7 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
             await client.SendAsync(noise, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         }
 
-        var (status, reason) = await WaitForCloseAsync(client);
+        var (status, reason) = await WebSocketClients.WaitForCloseAsync(client);
         using var response = await PostWebhookAsync(TwilioRequests.Body(to: "client:" + identity));
 
         using (Assert.EnterMultipleScope())
@@ -231,7 +231,7 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
             }
 
             clients.Add(await WebSocketClients.ConnectAsync(App, identity, expected: SessionsPerIdentity));
-            var (status, reason) = await WaitForCloseAsync(clients[0]);
+            var (status, reason) = await WebSocketClients.WaitForCloseAsync(clients[0]);
             var live = await Eventually.Until(
                 () => CountSessionsAsync(identity),
                 count => count == SessionsPerIdentity);
@@ -270,29 +270,6 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
 
     private static Task SendAckAsync(ClientWebSocket client, string messageId) =>
         client.SendAsync(Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"twi_message_id\":\"{messageId}\"}}"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-
-    /// <summary>Reads until the server's close arrives (frames before it are dropped); its status and reason.</summary>
-    private static async Task<(WebSocketCloseStatus? Status, string? Reason)> WaitForCloseAsync(ClientWebSocket client)
-    {
-        using var timeout = new CancellationTokenSource(CloseWait);
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            while (true)
-            {
-                var result = await client.ReceiveAsync(buffer, timeout.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return (result.CloseStatus, result.CloseStatusDescription);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            Assert.Fail("The server did not close the session.");
-            throw;
-        }
-    }
 
     private static string NewIdentity() => "limits-" + Guid.NewGuid().ToString("N")[..10];
 

@@ -32,6 +32,45 @@ public static class WebSocketClients
         return socket;
     }
 
+    /// <summary>The status the server answers a WebSocket upgrade with the token (as <c>?token=</c>), 101 when it took it.</summary>
+    public static async Task<HttpStatusCode> UpgradeStatusAsync(CallNotifyApp app, string? token)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        var uri = new UriBuilder(app.BaseAddress) { Scheme = "ws", Path = "/v1/websocket", Query = token is null ? string.Empty : "token=" + Uri.EscapeDataString(token) }.Uri;
+        try
+        {
+            await socket.ConnectAsync(uri, CancellationToken.None);
+            return socket.HttpStatusCode;
+        }
+        catch (WebSocketException)
+        {
+            return socket.HttpStatusCode;
+        }
+    }
+
+    /// <summary>Reads until the server's close arrives (frames before it are dropped): its status and reason.</summary>
+    public static async Task<(WebSocketCloseStatus? Status, string? Reason)> WaitForCloseAsync(ClientWebSocket client)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var result = await client.ReceiveAsync(buffer, timeout.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return (result.CloseStatus, result.CloseStatusDescription);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, "the server did not close the session");
+        }
+    }
+
     /// <summary>The next text frame, or null when none arrives within <paramref name="wait"/> (or the server closes).</summary>
     public static async Task<byte[]?> ReceiveFrameAsync(ClientWebSocket socket, TimeSpan wait)
     {
