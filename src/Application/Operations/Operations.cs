@@ -68,9 +68,12 @@ public sealed record TestCall(string TwiMessageId, string Url, string Signature,
 
 public sealed class PrepareTestCallValidator : AbstractValidator<PrepareTestCallCommand>
 {
-    public PrepareTestCallValidator()
+    public PrepareTestCallValidator(IWebhookSignatureVerifier signatures)
     {
-        RuleFor(x => x.AccountSid).MustBeAccountSid();
+        RuleFor(x => x.AccountSid).MustBeAccountSid()
+            .DependentRules(() => RuleFor(x => x.AccountSid)
+                .Must(a => signatures.IsConfigured(a!))
+                .WithMessage("'{PropertyName}' is not an account served here (Twilio:Accounts)."));
         RuleFor(x => x.Identity).MustBeIdentity();
     }
 }
@@ -81,8 +84,9 @@ public sealed class PrepareTestCallHandler(IWebhookSignatureVerifier signatures)
     {
         var messageId = "WB" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var body = TestCalls.Body(command.AccountSid!, command.Identity!, messageId);
+        // The validator made sure the account is served.
         var signed = signatures.SignAs(command.AccountSid!, command.WebhookUrl, body)
-            ?? throw new ValidationException([new FluentValidation.Results.ValidationFailure("accountSid", "The account is not served here (Twilio:Accounts).")]);
+            ?? throw new InvalidOperationException($"The account {command.AccountSid} has no Auth Token to sign with.");
         return ValueTask.FromResult(new TestCall(messageId, signed.Url, signed.Signature, body));
     }
 }

@@ -15,21 +15,15 @@ public sealed class WebSocketSessionCloser(
     ISessionPresence presence,
     ILogger<WebSocketSessionCloser> logger)
 {
-    public const string TokenExpired = SessionEndReasons.TokenExpired;
-    public const string SignedOut = SessionEndReasons.SignedOut;
-    public const string SessionCap = SessionEndReasons.SessionCap;
-    public const string FrameRate = SessionEndReasons.FrameRate;
-    public const string FrameTooBig = SessionEndReasons.FrameTooBig;
-
     /// <summary>The reasons another instance may ask for (the relay refuses anything else).</summary>
-    public static readonly IReadOnlySet<string> RelayedReasons = new HashSet<string>(StringComparer.Ordinal) { SignedOut, SessionCap };
+    public static readonly IReadOnlySet<string> RelayedReasons = new HashSet<string>(StringComparer.Ordinal) { SessionEndReasons.SignedOut, SessionEndReasons.SessionCap };
 
     private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HandshakeGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Ends the session for <paramref name="reason"/> (1009 for <see cref="FrameTooBig"/>, else 1008), once; later
+    /// Ends the session for <paramref name="reason"/> (1009 for <see cref="SessionEndReasons.FrameTooBig"/>, else 1008), once; later
     /// calls do nothing. Never throws for a connection that is already gone.
     /// </summary>
     public async Task EndAsync(WebSocketSession session, string reason)
@@ -41,7 +35,7 @@ public sealed class WebSocketSessionCloser(
 
         logger.LogInformation("WebSocket session {SessionId} ended by the server: {Reason}", session.Id, reason);
         await LeaveAsync(session);
-        var status = reason == FrameTooBig ? WebSocketCloseStatus.MessageTooBig : WebSocketCloseStatus.PolicyViolation;
+        var status = reason == SessionEndReasons.FrameTooBig ? WebSocketCloseStatus.MessageTooBig : WebSocketCloseStatus.PolicyViolation;
         try
         {
             using var timeout = new CancellationTokenSource(CloseTimeout);

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
+using CallNotify.Application.Common.Options;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
-using CallNotify.Application.Common.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -74,7 +74,7 @@ public sealed class WebSocketSessions(
         await EndLocalSignedOutAsync(accountSid.Value, identity.Value, signedOutAt);
         foreach (var remote in live.Where(s => registry.Get(s.SessionId) is null && s.ConnectedAt <= signedOutAt))
         {
-            await relay.EndAsync(remote.SessionId, remote.InstanceId, WebSocketSessionCloser.SignedOut, cancellationToken);
+            await relay.EndAsync(remote.SessionId, remote.InstanceId, SessionEndReasons.SignedOut, cancellationToken);
         }
     }
 
@@ -83,7 +83,7 @@ public sealed class WebSocketSessions(
     {
         foreach (var session in registry.Of(accountSid, identity).Where(s => s.IssuedAt <= signedOutAt))
         {
-            await closer.EndAsync(session, WebSocketSessionCloser.SignedOut);
+            await closer.EndAsync(session, SessionEndReasons.SignedOut);
         }
     }
 
@@ -160,11 +160,11 @@ public sealed class WebSocketSessions(
         {
             if (registry.Get(old.SessionId) is { } local)
             {
-                await closer.EndAsync(local, WebSocketSessionCloser.SessionCap);
+                await closer.EndAsync(local, SessionEndReasons.SessionCap);
             }
             else
             {
-                await relay.EndAsync(old.SessionId, old.InstanceId, WebSocketSessionCloser.SessionCap, cancellationToken);
+                await relay.EndAsync(old.SessionId, old.InstanceId, SessionEndReasons.SessionCap, cancellationToken);
             }
         }
     }
