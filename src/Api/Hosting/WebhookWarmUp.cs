@@ -12,7 +12,8 @@ namespace CallNotify.Api.Hosting;
 /// <summary>
 /// Before the server takes its first request, runs the webhook's command once, signed with the first configured
 /// account's token, for a callee nobody is: the signature check, the body's parsing, the callee lookup and the record
-/// lookup of the 404 path, which writes nothing and sends nothing. The first real call then finds that code compiled
+/// lookup of the 404 path, which sends nothing and records no notification (it remembers its own message id's 404,
+/// ADR 0025: one row a start, forgotten after <c>Retention:MessageIdDays</c>). The first real call then finds that code compiled
 /// and the store's statements prepared, instead of paying about half a second for it while a phone rings
 /// (docs/decisions/0015). A warm-up that fails or overruns its budget is logged and the service starts anyway.
 /// </summary>
@@ -51,7 +52,7 @@ public sealed class WebhookWarmUp(
             {
                 // Information: the first run is slow by nature (it compiles the path); the mediator does not judge it either.
                 logger.LogInformation(
-                    "Warmed up the webhook path in {ElapsedMilliseconds} ms (a signed webhook for nobody: nothing written, nothing sent, not counted)",
+                    "Warmed up the webhook path in {ElapsedMilliseconds} ms (a signed webhook for nobody: nothing recorded, nothing sent, not counted)",
                     (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             else

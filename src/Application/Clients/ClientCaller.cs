@@ -44,7 +44,7 @@ public sealed class ClientAuthenticator(IAccessTokenVerifier verifier, ISignOuts
             return new ClientAuthentication(ClientAuthenticationStatus.Unauthenticated, null, verdict.Refusal);
         }
 
-        if (await signOuts.LastAsync(claims.AccountSid, claims.Identity, cancellationToken) >= claims.IssuedAt)
+        if (await signOuts.VoidsAsync(claims.AccountSid, claims.Identity, claims.IssuedAt, cancellationToken))
         {
             return new ClientAuthentication(
                 ClientAuthenticationStatus.Unauthenticated, null, "The identity was signed out everywhere after this Access Token was issued.");

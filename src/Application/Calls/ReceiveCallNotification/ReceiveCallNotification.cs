@@ -97,20 +97,12 @@ public sealed class ReceiveCallNotificationHandler(
         var (active, live) = await notifications.FindCalleesAsync(account, body.Identity, now, budget).WaitAsync(budget);
         if (active.Count == 0 && live.Count == 0)
         {
-            // A repeat of a notification whose clients have gone since is still answered from its record.
-            if (await notifications.FindAsync(account, body.MessageId, budget).WaitAsync(budget) is not null)
-            {
-                return await ReplayAsync(body, budget);
-            }
-
             // Nobody to ring, and the answer is remembered: the same signed request replayed later, when the callee is
-            // online, rings nobody either (SPEC §3 step 6).
-            if (await notifications.TryRememberAsync(account, body.MessageId, NotificationOutcome.NoActiveClients, now, budget).WaitAsync(budget))
-            {
-                return new WebhookResult(WebhookVerdict.NoActiveClients);
-            }
-
-            return await ReplayAsync(body, budget);
+            // online, rings nobody either (SPEC §3 step 6). A message already recorded or remembered (a repeat, whose
+            // clients may have gone since) is answered from what was.
+            return await notifications.TryRememberAsync(account, body.MessageId, NotificationOutcome.NoActiveClients, now, budget).WaitAsync(budget)
+                ? new WebhookResult(WebhookVerdict.NoActiveClients)
+                : await ReplayAsync(body, budget);
         }
 
         // 4. Record, then dispatch. The unique (account, twi_message_id) makes a repeat answer from the record.

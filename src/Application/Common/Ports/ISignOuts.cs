@@ -14,6 +14,10 @@ public interface ISignOuts
     /// <summary>The last sign-out of (account, identity), or null when it never was signed out.</summary>
     Task<DateTimeOffset?> LastAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken);
 
+    /// <summary>The one rule of a token and a sign-out: a token issued at or before the identity's last sign-out is void.</summary>
+    async Task<bool> VoidsAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset issuedAt, CancellationToken cancellationToken) =>
+        await LastAsync(accountSid, identity, cancellationToken) >= issuedAt;
+
     /// <summary>The sign-outs recorded at or after <paramref name="since"/>, oldest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<SignOut>> SinceAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken);
 }

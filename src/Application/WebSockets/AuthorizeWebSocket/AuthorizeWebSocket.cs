@@ -25,8 +25,7 @@ public sealed class AuthorizeWebSocketHandler(
     {
         if (tokens.Validate(query.Token) is { } claims)
         {
-            var signedOutAt = await signOuts.LastAsync(claims.AccountSid, claims.Identity, cancellationToken);
-            return signedOutAt >= claims.IssuedAt
+            return await signOuts.VoidsAsync(claims.AccountSid, claims.Identity, claims.IssuedAt, cancellationToken)
                 ? new WebSocketAuthorization(null, Detail: "The identity was signed out everywhere after this token was issued.")
                 : new WebSocketAuthorization(claims);
         }
