@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using CallNotify.Api.Endpoints;
 using CallNotify.Api.Http;
 using CallNotify.Application.Calls.ReceiveCallNotification;
@@ -74,9 +73,9 @@ public sealed class WebhookWarmUp(
     /// </summary>
     public static ReceiveCallNotificationCommand Command(IWebhookSignatureVerifier signatures, string accountSid, string? webhookUrl)
     {
+        // The same body a test call has (one builder), to a callee of the warm-up's own.
         var unique = Guid.NewGuid().ToString("N");
-        var body = Encoding.UTF8.GetBytes(
-            $$"""{"twi_account_sid":"{{accountSid}}","twi_call_sid":"CA{{unique}}","twi_from":"client:{{IdentityPrefix}}caller","twi_message_id":"WB{{unique}}","twi_message_type":"twilio.voice.call","twi_to":"client:{{IdentityPrefix}}{{unique}}"}""");
+        var body = Application.Operations.TestCalls.Body(accountSid, IdentityPrefix + unique, "WB" + unique);
         var url = webhookUrl ?? "http://localhost" + TwilioWebhook.Path;
         var signed = signatures.SignAs(accountSid, url, body) ?? throw new InvalidOperationException($"The account {accountSid} is not configured.");
         return new ReceiveCallNotificationCommand(signed.Url, signed.Signature, body);
