@@ -26,6 +26,7 @@ public sealed class InstanceKillTests
         using var client = await WebSocketClients.ConnectAsync(a, identity);
         using var toB = new HttpClient { BaseAddress = b.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var answered = new ConcurrentBag<string>();
+        var refused = 0;
 
         // Load on B (its deliveries relay to the client on A) while B is killed part-way.
         using var stop = new CancellationTokenSource();
@@ -46,12 +47,15 @@ public sealed class InstanceKillTests
                 catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
                 {
                     // B is gone, or the run is over.
+                    Interlocked.Increment(ref refused);
                 }
             }
         }));
         await Eventually.Until(() => Task.FromResult(answered.Count), n => n >= 20, TimeSpan.FromSeconds(30));
         b.Kill();
-        await Task.Delay(300);
+
+        // The load goes on until every sender has met the dead instance.
+        await Eventually.Until(() => Task.FromResult(Volatile.Read(ref refused)), n => n >= 4, TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await load;
 

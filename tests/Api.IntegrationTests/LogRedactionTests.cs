@@ -82,10 +82,16 @@ public sealed class LogRedactionTests(StoreKind store) : FakeFcmFixture(store)
             await App.WaitForSessionsAsync(CallNotifyApp.AccountSid, "carol", 1);
         }
 
-        // Let the background deliveries finish (and log) before reading.
-        await Eventually.Until(() => Task.FromResult(Fcm.Sends.Count), n => n >= 2);
-        await Task.Delay(500);
-        var bridgeToken = JsonDocument.Parse(body).RootElement.GetProperty("twi_bridge_token").GetString()!;
+        // Every line the background deliveries log is in before reading: their results are on record (the live one
+        // and the dead token's), then the app stops, which waits for whatever still runs.
+        var webhook = JsonDocument.Parse(body).RootElement;
+        await Eventually.Until(
+            () => GetNotificationAsync(webhook.GetProperty("twi_message_id").GetString()!),
+            n => n.GetProperty("deliveries").EnumerateArray()
+                .Where(d => d.GetProperty("channel").GetString() == "fcm")
+                .Count(d => d.GetProperty("status").GetString() != "pending") == 2);
+        await App.DisposeAsync();
+        var bridgeToken = webhook.GetProperty("twi_bridge_token").GetString()!;
         var all = string.Join("\n", _logs.Lines);
 
         using (Assert.EnterMultipleScope())

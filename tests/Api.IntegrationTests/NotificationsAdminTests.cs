@@ -118,7 +118,10 @@ public sealed class NotificationsAdminTests(StoreKind store) : ApiFixture(store)
             var messageId = TwilioRequests.NewMessageId();
             ids.Add(messageId);
             using var webhook = await PostWebhookAsync(TwilioRequests.Body(messageId: messageId));
-            await Task.Delay(5);
+
+            // Ids order by their millisecond (UUIDv7): the next call comes in a later one.
+            var answeredAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            Assert.That(await Eventually.TrueAsync(() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > answeredAt), Is.True);
         }
 
         var first = await Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/notifications?accountSid={CallNotifyApp.AccountSid}&identity=bob&pageSize=2");

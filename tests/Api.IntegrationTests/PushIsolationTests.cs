@@ -50,6 +50,7 @@ public sealed class PushIsolationTests(StoreKind store) : FakeFcmFixture(store)
         var answers = new List<HttpStatusCode>();
         for (var round = 0; round < 3; round++)
         {
+            var brokenTriedBefore = BrokenAttempts();
             for (var i = 0; i < Healthy; i++)
             {
                 var messageId = TwilioRequests.NewMessageId();
@@ -58,7 +59,8 @@ public sealed class PushIsolationTests(StoreKind store) : FakeFcmFixture(store)
                 healthyIds.Add(messageId);
             }
 
-            await Task.Delay(300);
+            // The next round comes after the broken device was retried and refused again.
+            await Eventually.Until(() => Task.FromResult(BrokenAttempts()), n => n > brokenTriedBefore);
         }
 
         var deliveries = new List<JsonElement>();
@@ -83,4 +85,7 @@ public sealed class PushIsolationTests(StoreKind store) : FakeFcmFixture(store)
             Assert.That(deliveries.Select(d => d.GetProperty("attempts").GetInt32()), Is.All.EqualTo(1), "accepted on the first attempt");
         }
     }
+
+    private int BrokenAttempts() => Fcm.Sends.Count(s =>
+        s.Json().RootElement.GetProperty("message").GetProperty("token").GetString() == FailingToken);
 }

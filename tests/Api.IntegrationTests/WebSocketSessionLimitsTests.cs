@@ -226,8 +226,8 @@ public sealed class WebSocketSessionLimitsTests(StoreKind store) : ApiFixture(st
         {
             for (var i = 0; i < SessionsPerIdentity; i++)
             {
+                // One after the other, each on record before the next: the oldest is the first.
                 clients.Add(await WebSocketClients.ConnectAsync(App, identity, expected: i + 1));
-                await Task.Delay(20);
             }
 
             clients.Add(await WebSocketClients.ConnectAsync(App, identity, expected: SessionsPerIdentity));

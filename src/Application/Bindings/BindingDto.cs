@@ -21,10 +21,10 @@ public sealed record BindingDto(
 {
     public static BindingDto From(Binding binding) => new(
         binding.Id,
-        binding.AccountSid,
-        binding.Identity,
+        binding.AccountSid.Value,
+        binding.Identity.Value,
         binding.Channel.ToWire(),
-        binding.Address,
+        binding.Address.Value,
         binding.Environment.ToWire(),
         binding.AppId,
         binding.Status.ToWire(),

@@ -17,7 +17,7 @@ public sealed class ListOwnBindingsHandler(IBindingRepository bindings) : IQuery
     public async ValueTask<IReadOnlyList<BindingDto>> Handle(ListOwnBindingsQuery query, CancellationToken cancellationToken)
     {
         var rows = await bindings.ListAsync(
-            new BindingQuery(query.Caller.AccountSid.Value, query.Caller.Identity.Value, null, null, null, Limit), cancellationToken);
+            new BindingQuery(query.Caller.AccountSid, query.Caller.Identity, null, null, null, Limit), cancellationToken);
         return [.. rows.Select(BindingDto.From)];
     }
 }
@@ -30,7 +30,7 @@ public sealed class GetOwnBindingHandler(IBindingRepository bindings) : IQueryHa
     public async ValueTask<BindingDto?> Handle(GetOwnBindingQuery query, CancellationToken cancellationToken)
     {
         var binding = await bindings.GetAsync(query.Id, cancellationToken);
-        return binding is not null && binding.AccountSid == query.Caller.AccountSid.Value && binding.Identity == query.Caller.Identity.Value
+        return binding is not null && binding.BelongsTo(query.Caller.AccountSid, query.Caller.Identity)
             ? BindingDto.From(binding)
             : null;
     }
@@ -56,7 +56,7 @@ public sealed class UnregisterDeviceHandler(IBindingRepository bindings) : IComm
     public async ValueTask<bool> Handle(UnregisterDeviceCommand command, CancellationToken cancellationToken)
     {
         var binding = await bindings.FindByAddressAsync(ChannelKinds.ParseBindingChannel(command.Channel), command.Address!, cancellationToken);
-        if (binding is null || binding.AccountSid != command.Caller.AccountSid.Value || binding.Identity != command.Caller.Identity.Value)
+        if (binding is null || !binding.BelongsTo(command.Caller.AccountSid, command.Caller.Identity))
         {
             return false;
         }

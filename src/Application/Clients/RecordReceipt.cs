@@ -35,7 +35,7 @@ public sealed class RecordReceiptHandler(
         var caller = command.Caller;
         var channel = ChannelKinds.ParseBindingChannel(command.Channel);
         var binding = await bindings.FindByAddressAsync(channel, command.Address!, cancellationToken);
-        if (binding is null || binding.AccountSid != caller.AccountSid.Value || binding.Identity != caller.Identity.Value)
+        if (binding is null || !binding.BelongsTo(caller.AccountSid, caller.Identity))
         {
             return false;
         }
@@ -49,7 +49,7 @@ public sealed class RecordReceiptHandler(
             n =>
             {
                 // The caller's own notification, with a delivery to this very binding.
-                found = n.Identity == caller.Identity.Value && n.Deliveries.Any(d => d.BindingId == binding.Id);
+                found = n.Identity == caller.Identity && n.Deliveries.Any(d => d.BindingId == binding.Id);
                 acknowledged = found && n.AcknowledgeBinding(binding.Id, now);
                 return acknowledged;
             },

@@ -19,11 +19,11 @@ public sealed record NotificationDto(
 {
     public static NotificationDto FromEntity(CallNotification n) => new(
         n.TwiMessageId,
-        n.AccountSid,
+        n.AccountSid.Value,
         n.CallSid,
         n.From,
         n.To,
-        n.Identity,
+        n.Identity.Value,
         n.MessageType,
         n.ReceivedAt,
         n.Outcome.ToWire(),

@@ -20,20 +20,17 @@ public sealed class Binding
     private Binding()
     {
         Id = string.Empty;
-        AccountSid = string.Empty;
-        Identity = string.Empty;
-        Address = string.Empty;
     }
 
     public string Id { get; private set; }
 
-    public string AccountSid { get; private set; }
+    public AccountSid AccountSid { get; private set; }
 
-    public string Identity { get; private set; }
+    public ClientIdentity Identity { get; private set; }
 
     public ChannelKind Channel { get; private set; }
 
-    public string Address { get; private set; }
+    public PushAddress Address { get; private set; }
 
     public ApnsEnvironment Environment { get; private set; }
 
@@ -54,10 +51,10 @@ public sealed class Binding
     /// <summary>Rebuilds a binding exactly as stored, for a store that does not materialise entities itself.</summary>
     public static Binding Restore(
         string id,
-        string accountSid,
-        string identity,
+        AccountSid accountSid,
+        ClientIdentity identity,
         ChannelKind channel,
-        string address,
+        PushAddress address,
         ApnsEnvironment environment,
         string? appId,
         BindingStatus status,
@@ -89,18 +86,21 @@ public sealed class Binding
     /// <see cref="ServesCalleeAt"/> runs it compiled. The PostgreSQL lookup states it in SQL, held to it by the store
     /// contract tests.
     /// </summary>
-    private static readonly Expression<Func<Binding, string, string, DateTimeOffset, bool>> ServesCalleeRule =
+    private static readonly Expression<Func<Binding, AccountSid, ClientIdentity, DateTimeOffset, bool>> ServesCalleeRule =
         (b, accountSid, identity, now) => b.Status == BindingStatus.Active && b.ExpiresAt > now && b.AccountSid == accountSid && b.Identity == identity;
 
-    private static readonly Func<Binding, string, string, DateTimeOffset, bool> ServesCalleeCompiled = ServesCalleeRule.Compile();
+    private static readonly Func<Binding, AccountSid, ClientIdentity, DateTimeOffset, bool> ServesCalleeCompiled = ServesCalleeRule.Compile();
+
+    /// <summary>Whether the binding is (account, identity)'s own: the rule a client's own endpoints check.</summary>
+    public bool BelongsTo(AccountSid accountSid, ClientIdentity identity) => AccountSid == accountSid && Identity == identity;
 
     public bool IsUsableAt(DateTimeOffset now) => ServesCalleeAt(AccountSid, Identity, now);
 
     /// <summary>Whether a call for (<paramref name="accountSid"/>, <paramref name="identity"/>) may be pushed to this binding at <paramref name="now"/>.</summary>
-    public bool ServesCalleeAt(string accountSid, string identity, DateTimeOffset now) => ServesCalleeCompiled(this, accountSid, identity, now);
+    public bool ServesCalleeAt(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now) => ServesCalleeCompiled(this, accountSid, identity, now);
 
     /// <summary>The bindings a call for (<paramref name="accountSid"/>, <paramref name="identity"/>) is pushed to at <paramref name="now"/>, as a query's filter.</summary>
-    public static Expression<Func<Binding, bool>> ServingCalleeAt(string accountSid, string identity, DateTimeOffset now)
+    public static Expression<Func<Binding, bool>> ServingCalleeAt(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now)
     {
         var binding = ServesCalleeRule.Parameters[0];
         var body = new Bind(new Dictionary<ParameterExpression, Expression>
@@ -143,7 +143,7 @@ public sealed class Binding
         {
             Id = Ids.New(Ids.BindingPrefix, now),
             Channel = channel,
-            Address = address.Value,
+            Address = address,
             CreatedAt = now,
         };
         binding.Apply(accountSid, identity, environment, appId, now, ttl);
@@ -196,8 +196,8 @@ public sealed class Binding
             throw new DomainException("appId", $"An app id is 1 to {MaxAppIdLength} characters without control characters.");
         }
 
-        AccountSid = accountSid.Value;
-        Identity = identity.Value;
+        AccountSid = accountSid;
+        Identity = identity;
         Environment = Channel.IsApns() ? environment : ApnsEnvironment.Production;
         AppId = Channel.IsApns() ? appId : null;
         Status = BindingStatus.Active;

@@ -10,6 +10,11 @@ public readonly record struct AccountSid
 
     private AccountSid(string value) => Value = value;
 
+    /// <summary>
+    /// A value exactly as a store holds it, checked when it was written: a store's reader uses this, never input.
+    /// </summary>
+    public static AccountSid Restore(string value) => new(value ?? throw new ArgumentNullException(nameof(value)));
+
     public string Value { get; }
 
     public static bool IsValid(string? value)

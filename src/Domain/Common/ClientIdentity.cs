@@ -8,6 +8,11 @@ public readonly record struct ClientIdentity
 
     private ClientIdentity(string value) => Value = value;
 
+    /// <summary>
+    /// A value exactly as a store holds it, checked when it was written: a store's reader uses this, never input.
+    /// </summary>
+    public static ClientIdentity Restore(string value) => new(value ?? throw new ArgumentNullException(nameof(value)));
+
     public string Value { get; }
 
     public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value) => Text.IsStorable(value, MaxLength);

@@ -16,18 +16,16 @@ public sealed class CallNotification
     private CallNotification()
     {
         Id = string.Empty;
-        AccountSid = string.Empty;
         TwiMessageId = string.Empty;
         CallSid = string.Empty;
         To = string.Empty;
-        Identity = string.Empty;
         MessageType = string.Empty;
         RawBody = [];
     }
 
     public string Id { get; private set; }
 
-    public string AccountSid { get; private set; }
+    public AccountSid AccountSid { get; private set; }
 
     public string TwiMessageId { get; private set; }
 
@@ -37,7 +35,7 @@ public sealed class CallNotification
 
     public string To { get; private set; }
 
-    public string Identity { get; private set; }
+    public ClientIdentity Identity { get; private set; }
 
     public string MessageType { get; private set; }
 
@@ -87,12 +85,12 @@ public sealed class CallNotification
         var notification = new CallNotification
         {
             Id = Ids.New(Ids.NotificationPrefix, receivedAt),
-            AccountSid = accountSid.Value,
+            AccountSid = accountSid,
             TwiMessageId = twiMessageId,
             CallSid = callSid,
             From = from is null ? null : Text.Truncate(from, MaxFieldLength),
             To = to,
-            Identity = identity.Value,
+            Identity = identity,
             MessageType = messageType,
             RawBody = rawBody.ToArray(),
             ReceivedAt = receivedAt,
@@ -109,12 +107,12 @@ public sealed class CallNotification
     /// <summary>Rebuilds a notification exactly as stored, for a store that does not materialise entities itself.</summary>
     public static CallNotification Restore(
         string id,
-        string accountSid,
+        AccountSid accountSid,
         string twiMessageId,
         string callSid,
         string? from,
         string to,
-        string identity,
+        ClientIdentity identity,
         string messageType,
         byte[] rawBody,
         DateTimeOffset receivedAt,
@@ -167,27 +165,17 @@ public sealed class CallNotification
     public bool ExpireDelivery(string deliveryId, DateTimeOffset now) => GetDelivery(deliveryId).Expire(now);
 
     /// <summary>A WebSocket client acknowledged the frame it received.</summary>
-    public bool Acknowledge(string sessionId, DateTimeOffset now)
-    {
-        var changed = false;
-        foreach (var delivery in _deliveries)
-        {
-            if (delivery.SessionId == sessionId)
-            {
-                changed |= delivery.Acknowledge(now);
-            }
-        }
-
-        return changed;
-    }
+    public bool Acknowledge(string sessionId, DateTimeOffset now) => AcknowledgeWhere(d => d.SessionId == sessionId, now);
 
     /// <summary>A push client's receipt: the delivery to <paramref name="bindingId"/> is acknowledged. False when nothing changed.</summary>
-    public bool AcknowledgeBinding(string bindingId, DateTimeOffset now)
+    public bool AcknowledgeBinding(string bindingId, DateTimeOffset now) => AcknowledgeWhere(d => d.BindingId == bindingId, now);
+
+    private bool AcknowledgeWhere(Func<Delivery, bool> isTo, DateTimeOffset now)
     {
         var changed = false;
         foreach (var delivery in _deliveries)
         {
-            if (delivery.BindingId == bindingId)
+            if (isTo(delivery))
             {
                 changed |= delivery.Acknowledge(now);
             }

@@ -57,7 +57,7 @@ public sealed class CalleeLookupTests
         for (var i = 0; i < asked.Count; i++)
         {
             Assert.That(answers[i].Bindings.Select(b => b.Id), Is.EquivalentTo(expected[asked[i]]), $"lookup {i} of {asked[i]}");
-            Assert.That(answers[i].Bindings.Select(b => b.Identity), Is.All.EqualTo(asked[i]));
+            Assert.That(answers[i].Bindings.Select(b => b.Identity.Value), Is.All.EqualTo(asked[i]));
             Assert.That(answers[i].Sessions, Is.Empty);
         }
     }

@@ -40,7 +40,7 @@ public sealed class NotificationStoreTests
         var applied = true;
         var updated = await storeA.UpdateAsync(
             notification.Id, n => applied = n.RecordResult(first, DeliveryResult.Failed("late"), Now.AddSeconds(2)), CancellationToken.None);
-        var stored = await storeB.FindAsync(AccountSid.Parse(notification.AccountSid), notification.TwiMessageId, CancellationToken.None);
+        var stored = await storeB.FindAsync(notification.AccountSid, notification.TwiMessageId, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -67,7 +67,7 @@ public sealed class NotificationStoreTests
         await storeB.UpdateAsync(notification.Id, n => n.RecordResult(first, DeliveryResult.Accepted(), Now.AddSeconds(1)), CancellationToken.None);
         var updated = await storeA.UpdateAsync(
             notification.Id, n => n.RecordResult(second, DeliveryResult.Failed("Unavailable"), Now.AddSeconds(2)), CancellationToken.None);
-        var stored = await storeB.FindAsync(AccountSid.Parse(notification.AccountSid), notification.TwiMessageId, CancellationToken.None);
+        var stored = await storeB.FindAsync(notification.AccountSid, notification.TwiMessageId, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -87,7 +87,7 @@ public sealed class NotificationStoreTests
 
         Assert.That(await store.TryAddAsync(notification, CancellationToken.None), Is.True);
         Assert.That(await store.TryAddAsync(Receive(notification.TwiMessageId), CancellationToken.None), Is.False, "same (account, twi_message_id)");
-        var stored = await store.FindAsync(AccountSid.Parse(notification.AccountSid), notification.TwiMessageId, CancellationToken.None);
+        var stored = await store.FindAsync(notification.AccountSid, notification.TwiMessageId, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {

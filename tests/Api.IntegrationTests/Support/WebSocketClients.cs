@@ -95,22 +95,3 @@ public static class WebSocketClients
         }
     }
 }
-
-/// <summary>Polls until a condition holds or the time is up (then returns the last value for the assertion to judge).</summary>
-public static class Eventually
-{
-    public static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(50);
-        }
-    }
-}

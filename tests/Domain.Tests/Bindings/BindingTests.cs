@@ -23,10 +23,10 @@ public class BindingTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Ids.IsValid(Ids.BindingPrefix, binding.Id), Is.True);
-            Assert.That(binding.AccountSid, Is.EqualTo(Account.Value));
-            Assert.That(binding.Identity, Is.EqualTo("alice"));
+            Assert.That(binding.AccountSid, Is.EqualTo(Account));
+            Assert.That(binding.Identity.Value, Is.EqualTo("alice"));
             Assert.That(binding.Channel, Is.EqualTo(ChannelKind.Fcm));
-            Assert.That(binding.Address, Is.EqualTo("fcm-token-1"));
+            Assert.That(binding.Address.Value, Is.EqualTo("fcm-token-1"));
             Assert.That(binding.Status, Is.EqualTo(BindingStatus.Active));
             Assert.That(binding.InactiveReason, Is.Null);
             Assert.That(binding.CreatedAt, Is.EqualTo(Now));
@@ -127,9 +127,9 @@ public class BindingTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(binding.Id, Is.EqualTo(id));
-            Assert.That(binding.AccountSid, Is.EqualTo(OtherAccount.Value));
-            Assert.That(binding.Identity, Is.EqualTo("bob"));
-            Assert.That(binding.Address, Is.EqualTo("fcm-token-1"));
+            Assert.That(binding.AccountSid, Is.EqualTo(OtherAccount));
+            Assert.That(binding.Identity.Value, Is.EqualTo("bob"));
+            Assert.That(binding.Address.Value, Is.EqualTo("fcm-token-1"));
             Assert.That(binding.CreatedAt, Is.EqualTo(Now));
             Assert.That(binding.UpdatedAt, Is.EqualTo(later));
             Assert.That(binding.ExpiresAt, Is.EqualTo(later + Ttl));
@@ -252,13 +252,13 @@ public class BindingTests
 
         foreach (var (binding, account, identity, at) in cases)
         {
-            var filter = Binding.ServingCalleeAt(account.Value, identity.Value, at).Compile();
+            var filter = Binding.ServingCalleeAt(account, identity, at).Compile();
             Assert.That(
                 filter(binding),
-                Is.EqualTo(binding.ServesCalleeAt(account.Value, identity.Value, at)),
+                Is.EqualTo(binding.ServesCalleeAt(account, identity, at)),
                 $"{binding.Status} binding of alice, asked for {account.Value}/{identity.Value} at {at:O}");
         }
 
-        Assert.That(active.ServesCalleeAt(Account.Value, Alice.Value, Now), Is.True, "the active binding serves its own callee");
+        Assert.That(active.ServesCalleeAt(Account, Alice, Now), Is.True, "the active binding serves its own callee");
     }
 }

@@ -31,12 +31,12 @@ public class CallNotificationTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Ids.IsValid(Ids.NotificationPrefix, notification.Id), Is.True);
-            Assert.That(notification.AccountSid, Is.EqualTo(Account.Value));
+            Assert.That(notification.AccountSid, Is.EqualTo(Account));
             Assert.That(notification.TwiMessageId, Is.EqualTo("WB1"));
             Assert.That(notification.CallSid, Is.EqualTo("CA1"));
             Assert.That(notification.From, Is.EqualTo("client:alice"));
             Assert.That(notification.To, Is.EqualTo("client:bob"));
-            Assert.That(notification.Identity, Is.EqualTo("bob"));
+            Assert.That(notification.Identity.Value, Is.EqualTo("bob"));
             Assert.That(notification.Outcome, Is.EqualTo(NotificationOutcome.Pending));
             Assert.That(notification.Deliveries.SelectMany(d => d.Events), Is.Empty);
             Assert.That(notification.Deliveries, Has.Count.EqualTo(3));

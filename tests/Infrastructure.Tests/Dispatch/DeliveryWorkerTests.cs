@@ -24,12 +24,12 @@ public sealed class DeliveryWorkerTests
 
         var accepted = Enumerable.Range(0, 5).Select(_ => worker.TryEnqueue(Job())).ToList();
         var refused = worker.TryEnqueue(Job());
-        var startedFirst = await WaitAsync(() => channel.Sends == 2);
+        var startedFirst = await Eventually.TrueAsync(() => channel.Sends == 2);
         var runningFirst = worker.Running;
 
         channel.Open();
-        var allSent = await WaitAsync(() => channel.Sends == 5);
-        var allEnded = await WaitAsync(() => worker.Running == 0);
+        var allSent = await Eventually.TrueAsync(() => channel.Sends == 5);
+        var allEnded = await Eventually.TrueAsync(() => worker.Running == 0);
         await worker.StopAsync(CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
@@ -52,13 +52,13 @@ public sealed class DeliveryWorkerTests
         using var worker = new DeliveryWorker(runner, NullLogger<DeliveryWorker>.Instance, maxRunning: 4, capacity: 4);
         await worker.StartAsync(CancellationToken.None);
         Assert.That(worker.TryEnqueue(Job()), Is.True);
-        Assert.That(await WaitAsync(() => channel.Sends == 1), Is.True);
+        Assert.That(await Eventually.TrueAsync(() => channel.Sends == 1), Is.True);
 
         await worker.StopAsync(CancellationToken.None).WaitAsync(Bound);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(await WaitAsync(() => worker.Running == 0), Is.True, "the running delivery was cancelled and has ended");
+            Assert.That(await Eventually.TrueAsync(() => worker.Running == 0), Is.True, "the running delivery was cancelled and has ended");
             Assert.That(worker.TryEnqueue(Job()), Is.False);
         }
     }
@@ -70,22 +70,6 @@ public sealed class DeliveryWorkerTests
             ClientIdentity.Parse("bob"), "twilio.voice.call", Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30),
             [DeliveryTarget.ForSession("WS1")]);
         return new DeliveryJob(notification, notification.Deliveries[0], null, new TaskCompletionSource<NotificationOutcome>(), 1, default);
-    }
-
-    private static async Task<bool> WaitAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(5);
-        }
-
-        return true;
     }
 
     /// <summary>A WebSocket channel whose sends wait until the test opens it.</summary>
@@ -147,7 +131,7 @@ public sealed class DeliveryWorkerTests
 
         public Task<int> DeleteAllAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<(AccountSid AccountSid, ClientIdentity Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<string>> FindExpiredActiveAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
     }

@@ -14,6 +14,15 @@ public class BatchLoopTests
         // The loops are started by whichever request first needs them, then serve every request after it.
         var queue = Channel.CreateUnbounded<int>();
         var seen = new List<(string? Caller, ActivityTraceId? Trace)>();
+        var processed = 0;
+        int Processed()
+        {
+            lock (seen)
+            {
+                return processed;
+            }
+        }
+
         Task[] loops;
         using (var listener = new ActivityListener { ShouldListenTo = _ => true, Sample = (ref _) => ActivitySamplingResult.AllData })
         using (var source = new ActivitySource("BatchLoopTests"))
@@ -26,6 +35,7 @@ public class BatchLoopTests
                 lock (seen)
                 {
                     seen.Add((Caller.Value, Activity.Current?.TraceId));
+                    processed += batch.Count;
                 }
 
                 return Task.CompletedTask;
@@ -33,10 +43,12 @@ public class BatchLoopTests
             Caller.Value = null;
         }
 
+        // One at a time, each taken before the next is queued, so that both loops are likely to serve some.
         for (var i = 0; i < 4; i++)
         {
             queue.Writer.TryWrite(i);
-            await Task.Delay(10);
+            var taken = i + 1;
+            Assert.That(await Eventually.TrueAsync(() => queue.Reader.Count == 0 && Processed() >= taken), Is.True);
         }
 
         queue.Writer.Complete();

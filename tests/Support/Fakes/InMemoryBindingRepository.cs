@@ -46,7 +46,7 @@ public sealed class InMemoryBindingRepository : IBindingRepository
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            var row = _rows.Values.FirstOrDefault(b => b.Channel == channel && b.Address == address);
+            var row = _rows.Values.FirstOrDefault(b => b.Channel == channel && b.Address.Value == address);
             return Task.FromResult(row is null ? null : Snapshot.Of(row));
         }
     }
@@ -59,7 +59,7 @@ public sealed class InMemoryBindingRepository : IBindingRepository
             IReadOnlyList<Binding> found =
             [
                 .. _rows.Values
-                    .Where(b => b.ServesCalleeAt(accountSid.Value, identity.Value, now))
+                    .Where(b => b.ServesCalleeAt(accountSid, identity, now))
                     .OrderBy(b => b.Id, StringComparer.Ordinal)
                     .Select(Snapshot.Of),
             ];
@@ -142,7 +142,7 @@ public sealed class InMemoryBindingRepository : IBindingRepository
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            var ids = _rows.Values.Where(b => b.AccountSid == accountSid.Value && b.Identity == identity.Value).Select(b => b.Id).ToList();
+            var ids = _rows.Values.Where(b => b.AccountSid == accountSid && b.Identity == identity).Select(b => b.Id).ToList();
             foreach (var id in ids)
             {
                 _rows.Remove(id);
@@ -169,12 +169,12 @@ public sealed class InMemoryBindingRepository : IBindingRepository
         }
     }
 
-    public Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<(AccountSid AccountSid, ClientIdentity Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            IReadOnlyList<(string, string)> found =
+            IReadOnlyList<(AccountSid, ClientIdentity)> found =
             [
                 .. _rows.Values
                     .Where(b => b.Status == BindingStatus.Active)

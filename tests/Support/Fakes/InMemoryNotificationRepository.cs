@@ -14,7 +14,7 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
 {
     private readonly Lock _gate = new();
     private readonly List<CallNotification> _rows = [];
-    private readonly Dictionary<(string Account, string MessageId), (NotificationOutcome Outcome, DateTimeOffset At)> _remembered = [];
+    private readonly Dictionary<(AccountSid Account, string MessageId), (NotificationOutcome Outcome, DateTimeOffset At)> _remembered = [];
 
     /// <summary>How many notifications are recorded.</summary>
     public int Count
@@ -69,12 +69,12 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            if (_rows.Any(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId))
+            if (_rows.Any(n => n.AccountSid == accountSid && n.TwiMessageId == twiMessageId))
             {
                 return Task.FromResult(false);
             }
 
-            return Task.FromResult(_remembered.TryAdd((accountSid.Value, twiMessageId), (outcome, at)));
+            return Task.FromResult(_remembered.TryAdd((accountSid, twiMessageId), (outcome, at)));
         }
     }
 
@@ -83,7 +83,7 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            return Task.FromResult<NotificationOutcome?>(_remembered.TryGetValue((accountSid.Value, twiMessageId), out var remembered) ? remembered.Outcome : null);
+            return Task.FromResult<NotificationOutcome?>(_remembered.TryGetValue((accountSid, twiMessageId), out var remembered) ? remembered.Outcome : null);
         }
     }
 
@@ -107,7 +107,7 @@ public sealed class InMemoryNotificationRepository(InMemoryBindingRepository? bi
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            var row = _rows.Find(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId);
+            var row = _rows.Find(n => n.AccountSid == accountSid && n.TwiMessageId == twiMessageId);
             return Task.FromResult(row is null ? null : Snapshot.Of(row));
         }
     }

@@ -25,7 +25,10 @@ public sealed class ListBindingsHandler(IBindingRepository bindings) : IQueryHan
 
         // One more than asked tells whether another page follows.
         var rows = await bindings.ListAsync(
-            new BindingQuery(query.AccountSid, query.Identity, channel, status, afterId, pageSize + 1),
+            new BindingQuery(
+                query.AccountSid is null ? null : AccountSid.Parse(query.AccountSid),
+                query.Identity is null ? null : ClientIdentity.Parse(query.Identity),
+                channel, status, afterId, pageSize + 1),
             cancellationToken);
         var items = rows.Take(pageSize).Select(BindingDto.From).ToList();
         var next = rows.Count > pageSize ? PageToken.Encode(items[^1].Id) : null;

@@ -215,7 +215,7 @@ public sealed class DeliveryRunner(
     private static ChannelMessage ToMessage(CallNotification notification, Delivery delivery, Binding? binding) => new(
         delivery.Id,
         delivery.Channel,
-        binding?.Address ?? delivery.SessionId ?? string.Empty,
+        binding?.Address.Value ?? delivery.SessionId ?? string.Empty,
         BindingRegistration.Of(binding),
         notification.TwiMessageId,
         notification.RawBody,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mediator;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +8,7 @@ namespace CallNotify.Application.Common.Behaviours;
 /// message is not judged: it compiles its path (at start, the webhook's warm-up), so its time says nothing about the
 /// service.
 /// </summary>
-public sealed class TimingBehaviour<TMessage, TResponse>(ILogger<TimingBehaviour<TMessage, TResponse>> logger)
+public sealed class TimingBehaviour<TMessage, TResponse>(ILogger<TimingBehaviour<TMessage, TResponse>> logger, TimeProvider time)
     : IPipelineBehavior<TMessage, TResponse>
     where TMessage : IMessage
 {
@@ -20,9 +19,9 @@ public sealed class TimingBehaviour<TMessage, TResponse>(ILogger<TimingBehaviour
 
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         var response = await next(message, cancellationToken);
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var elapsed = time.GetElapsedTime(started);
         if (Interlocked.Increment(ref _runs) > 1 && elapsed > SlowThreshold)
         {
             logger.LogWarning("{Message} took {ElapsedMilliseconds} ms", typeof(TMessage).Name, (long)elapsed.TotalMilliseconds);

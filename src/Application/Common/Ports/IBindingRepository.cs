@@ -30,15 +30,15 @@ public interface IBindingRepository
     Task<int> DeleteAllAsync(AccountSid accountSid, ClientIdentity identity, CancellationToken cancellationToken);
 
     /// <summary>At most <paramref name="limit"/> (account, identity) pairs with more than <paramref name="max"/> active bindings.</summary>
-    Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<(AccountSid AccountSid, ClientIdentity Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken);
 
     /// <summary>Ids of at most <paramref name="limit"/> bindings still active whose TTL ended by <paramref name="now"/>.</summary>
     Task<IReadOnlyList<string>> FindExpiredActiveAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }
 
 public sealed record BindingQuery(
-    string? AccountSid,
-    string? Identity,
+    AccountSid? AccountSid,
+    ClientIdentity? Identity,
     ChannelKind? Channel,
     BindingStatus? Status,
     string? AfterId,

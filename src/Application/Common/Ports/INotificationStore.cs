@@ -87,8 +87,8 @@ public sealed record CalleeClients(IReadOnlyList<Binding> Bindings, IReadOnlyLis
 public sealed record StalledDelivery(string NotificationId, string DeliveryId, DateTimeOffset DueAt);
 
 public sealed record NotificationQuery(
-    string? AccountSid,
-    string? Identity,
+    AccountSid? AccountSid,
+    ClientIdentity? Identity,
     string? CallSid,
     string? BeforeId,
     int Limit);

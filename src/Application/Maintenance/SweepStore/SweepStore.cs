@@ -80,7 +80,7 @@ public sealed class SweepStoreHandler(
         foreach (var (account, identity) in await bindings.FindCrowdedIdentitiesAsync(max, batch, cancellationToken))
         {
             superseded += await Bindings.BindingLimit.EnforceAsync(
-                bindings, AccountSid.Parse(account), ClientIdentity.Parse(identity), max, keepId: null, now, cancellationToken);
+                bindings, account, identity, max, keepId: null, now, cancellationToken);
         }
 
         return new SweepResult(expired, purged, superseded, forgotten);

@@ -20,7 +20,10 @@ public sealed class ListNotificationsHandler(INotificationHistory notifications)
         PageToken.TryDecode(query.PageToken, Ids.NotificationPrefix, out var beforeId);
         var pageSize = query.PageSize ?? PageToken.DefaultPageSize;
         var rows = await notifications.ListAsync(
-            new NotificationQuery(query.AccountSid, query.Identity, query.CallSid, beforeId, pageSize + 1),
+            new NotificationQuery(
+                query.AccountSid is null ? null : AccountSid.Parse(query.AccountSid),
+                query.Identity is null ? null : ClientIdentity.Parse(query.Identity),
+                query.CallSid, beforeId, pageSize + 1),
             cancellationToken);
         var page = rows.Take(pageSize).ToList();
         var next = rows.Count > pageSize ? PageToken.Encode(page[^1].Id) : null;

@@ -20,7 +20,7 @@ public sealed class AcknowledgeDeliveryHandler(INotificationStore notifications,
         await notifications.UpdateAsync(
             command.AccountSid,
             command.TwiMessageId,
-            n => acknowledged = n.Identity == command.Identity.Value && n.Acknowledge(command.SessionId, now),
+            n => acknowledged = n.Identity == command.Identity && n.Acknowledge(command.SessionId, now),
             cancellationToken);
         return acknowledged;
     }

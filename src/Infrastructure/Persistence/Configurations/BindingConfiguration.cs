@@ -18,10 +18,10 @@ internal sealed class BindingConfiguration : IEntityTypeConfiguration<Binding>
         builder.ToTable("bindings");
         builder.HasKey(b => b.Id);
         builder.Property(b => b.Id).HasMaxLength(34);
-        builder.Property(b => b.AccountSid).HasMaxLength(AccountSid.Length).IsRequired();
-        builder.Property(b => b.Identity).HasMaxLength(ClientIdentity.MaxLength).IsRequired();
+        builder.Property(b => b.AccountSid).HasConversion(Converters.AccountSid).HasMaxLength(AccountSid.Length).IsRequired();
+        builder.Property(b => b.Identity).HasConversion(Converters.Identity).HasMaxLength(ClientIdentity.MaxLength).IsRequired();
         builder.Property(b => b.Channel).HasConversion(Converters.Channel).HasMaxLength(16);
-        builder.Property(b => b.Address).HasMaxLength(PushAddress.MaxLength).IsRequired();
+        builder.Property(b => b.Address).HasConversion(Converters.Address).HasMaxLength(PushAddress.MaxLength).IsRequired();
         builder.Property<string>(AddressHash).HasMaxLength(64).IsRequired();
         builder.Property(b => b.Environment).HasConversion(Converters.Environment).HasMaxLength(16);
         builder.Property(b => b.AppId).HasMaxLength(Binding.MaxAppIdLength);

@@ -12,12 +12,12 @@ internal sealed class CallNotificationConfiguration : IEntityTypeConfiguration<C
         builder.ToTable("call_notifications");
         builder.HasKey(n => n.Id);
         builder.Property(n => n.Id).HasMaxLength(34);
-        builder.Property(n => n.AccountSid).HasMaxLength(AccountSid.Length).IsRequired();
+        builder.Property(n => n.AccountSid).HasConversion(Converters.AccountSid).HasMaxLength(AccountSid.Length).IsRequired();
         builder.Property(n => n.TwiMessageId).HasMaxLength(CallNotification.MaxFieldLength).IsRequired();
         builder.Property(n => n.CallSid).HasMaxLength(CallNotification.MaxFieldLength).IsRequired();
         builder.Property(n => n.From).HasMaxLength(CallNotification.MaxFieldLength);
         builder.Property(n => n.To).HasMaxLength(ClientIdentity.ClientPrefix.Length + ClientIdentity.MaxLength).IsRequired();
-        builder.Property(n => n.Identity).HasMaxLength(ClientIdentity.MaxLength).IsRequired();
+        builder.Property(n => n.Identity).HasConversion(Converters.Identity).HasMaxLength(ClientIdentity.MaxLength).IsRequired();
         builder.Property(n => n.MessageType).HasMaxLength(CallNotification.MaxFieldLength).IsRequired();
 
         // The exact bytes Twilio sent (bytea / BLOB): jsonb would reformat them.

@@ -17,11 +17,14 @@ internal static class BatchLoop
     /// round trip is traced by a span of its own (<c>store write</c>, <c>store lookup</c>).
     /// </remarks>
     /// <param name="linger">How long a loop waits, once something has queued, for more to join it (zero: not at all).</param>
-    public static Task[] Start<T>(ChannelReader<T> queue, int loops, int maxBatch, Func<List<T>, Task> process, TimeSpan linger = default)
+    /// <param name="time">The clock <paramref name="linger"/> is measured on.</param>
+    public static Task[] Start<T>(
+        ChannelReader<T> queue, int loops, int maxBatch, Func<List<T>, Task> process, TimeSpan linger = default, TimeProvider? time = null)
     {
+        var clock = time ?? TimeProvider.System;
         using (ExecutionContext.SuppressFlow())
         {
-            return [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process, linger)))];
+            return [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunAsync(queue, maxBatch, process, linger, clock)))];
         }
     }
 
@@ -38,14 +41,14 @@ internal static class BatchLoop
         return span;
     }
 
-    private static async Task RunAsync<T>(ChannelReader<T> queue, int maxBatch, Func<List<T>, Task> process, TimeSpan linger)
+    private static async Task RunAsync<T>(ChannelReader<T> queue, int maxBatch, Func<List<T>, Task> process, TimeSpan linger, TimeProvider time)
     {
         var batch = new List<T>(maxBatch);
         while (await queue.WaitToReadAsync().ConfigureAwait(false))
         {
             if (linger > TimeSpan.Zero)
             {
-                await Task.Delay(linger).ConfigureAwait(false);
+                await Task.Delay(linger, time).ConfigureAwait(false);
             }
 
             batch.Clear();

@@ -37,6 +37,8 @@ public sealed class GroupCommit : IAsyncDisposable
     /// </summary>
     public const int MaxQueued = 4 * MaxBatch;
 
+    private static readonly string QueueFull = $"The store's write queue is full ({MaxQueued} writes waiting).";
+
     /// <summary>
     /// How long the writes that may wait (<see cref="GroupWriteKind.MayWait"/>) gather before their transaction: nobody's
     /// answer waits for them, and under load a few milliseconds make one transaction of tens of them instead of one
@@ -52,6 +54,15 @@ public sealed class GroupCommit : IAsyncDisposable
     private readonly Task[] _writers;
 
     public GroupCommit(NpgsqlDataSource dataSource, ILogger<GroupCommit> logger, StoreMetrics? metrics = null)
+        : this(dataSource, logger, metrics, TimeProvider.System)
+    {
+    }
+
+    /// <param name="time">
+    /// The clock of the linger. Always the real one in the service: the linger is about real time, and a clock faked
+    /// for the service's rules (a test's) must not hold the writes back. A test of the linger itself passes its own.
+    /// </param>
+    internal GroupCommit(NpgsqlDataSource dataSource, ILogger<GroupCommit> logger, StoreMetrics? metrics, TimeProvider time)
     {
         _dataSource = dataSource;
         _logger = logger;
@@ -59,7 +70,7 @@ public sealed class GroupCommit : IAsyncDisposable
         _writers =
         [
             .. BatchLoop.Start(_queue.Reader, Writers, MaxBatch, CommitAsync),
-            .. BatchLoop.Start(_waitingQueue.Reader, 1, MaxBatch, CommitAsync, Linger),
+            .. BatchLoop.Start(_waitingQueue.Reader, 1, MaxBatch, CommitAsync, Linger, time),
         ];
     }
 
@@ -75,14 +86,10 @@ public sealed class GroupCommit : IAsyncDisposable
         // The shared batch runs outside the caller's trace; this span stands for the caller's write in it.
         using var span = BatchLoop.StartCallerSpan("store write", write.Kind.Name, write.Kind.QueryText);
 
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var pending = new PendingWrite(write);
-        if (!(write.Kind.MayWait ? _waitingQueue : _queue).Writer.TryWrite(pending))
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            throw new StoreUnavailableException($"The store's write queue is full ({MaxQueued} writes waiting).");
-        }
-
-        var applied = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+        var applied = await BatchItem<bool>.SubmitAsync(
+            (write.Kind.MayWait ? _waitingQueue : _queue).Writer, pending, QueueFull, cancellationToken);
         span?.SetTag("callnotify.group_commit.size", pending.BatchSize);
         return applied;
     }
@@ -95,8 +102,7 @@ public sealed class GroupCommit : IAsyncDisposable
             _metrics?.GroupCommitted(writes.Count);
             foreach (var write in writes)
             {
-                write.BatchSize = writes.Count;
-                write.Complete();
+                write.Complete(writes.Count);
             }
         }
         catch (Exception ex) when (writes.Count > 1 && !IsConnectionLevel(ex))
@@ -186,20 +192,12 @@ public sealed class GroupCommit : IAsyncDisposable
         await Task.WhenAll(_writers).ConfigureAwait(false);
     }
 
-    private sealed class PendingWrite(GroupWrite write)
+    private sealed class PendingWrite(GroupWrite write) : BatchItem<bool>
     {
-        private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public GroupWrite Write { get; } = write;
 
         public bool Applied { get; set; }
 
-        public int BatchSize { get; set; }
-
-        public Task<bool> Task => _done.Task;
-
-        public void Complete() => _done.TrySetResult(Applied);
-
-        public void Fail(Exception exception) => _done.TrySetException(exception);
+        protected override bool Result => Applied;
     }
 }

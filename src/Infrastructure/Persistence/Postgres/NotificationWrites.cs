@@ -31,12 +31,12 @@ internal sealed class NotificationInsert : GroupWrite
         : base(Statement)
     {
         _id = notification.Id;
-        _accountSid = notification.AccountSid;
+        _accountSid = notification.AccountSid.Value;
         _twiMessageId = notification.TwiMessageId;
         _callSid = notification.CallSid;
         _from = notification.From;
         _to = notification.To;
-        _identity = notification.Identity;
+        _identity = notification.Identity.Value;
         _messageType = notification.MessageType;
         _rawBody = notification.RawBody;
         _receivedAt = notification.ReceivedAt;

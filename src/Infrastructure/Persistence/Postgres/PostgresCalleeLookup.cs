@@ -52,6 +52,8 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
     /// <summary>Lookups waiting for a reader, at most: beyond it a lookup is refused at once (<see cref="StoreUnavailableException"/>).</summary>
     internal const int MaxQueued = 16 * MaxBatch;
 
+    private static readonly string QueueFull = $"The store's lookup queue is full ({MaxQueued} lookups waiting).";
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly Channel<PendingLookup> _queue = Channel.CreateBounded<PendingLookup>(
         new BoundedChannelOptions(MaxQueued) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
@@ -71,14 +73,9 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
         // The shared round trip runs outside the caller's trace; this span stands for the caller's lookup in it.
         using var span = BatchLoop.StartCallerSpan("store lookup", "select bindings, live_sessions", QueryText);
 
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var pending = new PendingLookup(accountSid.Value, identity.Value, now.ToUniversalTime());
-        if (!_queue.Writer.TryWrite(pending))
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            throw new StoreUnavailableException($"The store's lookup queue is full ({MaxQueued} lookups waiting).");
-        }
-
-        var clients = cancellationToken.CanBeCanceled ? await pending.Task.WaitAsync(cancellationToken) : await pending.Task;
+        var clients = await BatchItem<CalleeClients>.SubmitAsync(_queue.Writer, pending, QueueFull, cancellationToken);
         span?.SetTag("callnotify.lookup.batch_size", pending.BatchSize);
         return clients;
     }
@@ -90,8 +87,7 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
             await ReadAsync(lookups).ConfigureAwait(false);
             foreach (var lookup in lookups)
             {
-                lookup.BatchSize = lookups.Count;
-                lookup.Complete();
+                lookup.Complete(lookups.Count);
             }
         }
         catch (Exception ex)
@@ -147,26 +143,18 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
         await Task.WhenAll(_readers).ConfigureAwait(false);
     }
 
-    private sealed class PendingLookup(string accountSid, string identity, DateTimeOffset now)
+    private sealed class PendingLookup(string accountSid, string identity, DateTimeOffset now) : BatchItem<CalleeClients>
     {
-        private readonly TaskCompletionSource<CalleeClients> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public string AccountSid { get; } = accountSid;
 
         public string Identity { get; } = identity;
 
         public DateTimeOffset Now { get; } = now;
 
-        public int BatchSize { get; set; }
-
         public List<Binding> Bindings { get; } = [];
 
         public List<LiveSession> Sessions { get; } = [];
 
-        public Task<CalleeClients> Task => _done.Task;
-
-        public void Complete() => _done.TrySetResult(new CalleeClients(Bindings, Sessions));
-
-        public void Fail(Exception exception) => _done.TrySetException(exception);
+        protected override CalleeClients Result => new(Bindings, Sessions);
     }
 }

@@ -170,7 +170,7 @@ internal sealed class PostgresNotificationStore(
         AccountSid accountSid, string twiMessageId, Func<CallNotification, bool> change, CancellationToken cancellationToken)
     {
         // (account, twi_message_id) → id never changes: a remembered id needs no read.
-        var id = _recent.IdOf(accountSid.Value, twiMessageId)
+        var id = _recent.IdOf(accountSid, twiMessageId)
             ?? (await FindAsync(accountSid, twiMessageId, cancellationToken))?.Id;
         return id is null ? null : await UpdateAsync(id, change, cancellationToken);
     }

@@ -1,3 +1,4 @@
+using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
@@ -17,7 +18,7 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, CallNotification> _byId = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string AccountSid, string TwiMessageId), string> _idByMessage = [];
+    private readonly Dictionary<(AccountSid AccountSid, string TwiMessageId), string> _idByMessage = [];
     private readonly Queue<string> _order = new();
 
     public int Count
@@ -68,7 +69,7 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
     }
 
     /// <summary>The id of the notification recorded for (account, twi_message_id), when it is remembered.</summary>
-    public string? IdOf(string accountSid, string twiMessageId)
+    public string? IdOf(AccountSid accountSid, string twiMessageId)
     {
         lock (_lock)
         {

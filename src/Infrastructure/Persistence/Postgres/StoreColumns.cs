@@ -40,10 +40,10 @@ internal static class StoreColumns
     /// <summary>A binding from <see cref="Binding"/>'s columns at <paramref name="at"/>.</summary>
     public static Binding ReadBinding(NpgsqlDataReader reader, int at) => Domain.Bindings.Binding.Restore(
         reader.GetString(at),
-        reader.GetString(at + 1),
-        reader.GetString(at + 2),
+        AccountSid.Restore(reader.GetString(at + 1)),
+        ClientIdentity.Restore(reader.GetString(at + 2)),
         Converters.ParseChannel(reader.GetString(at + 3)),
-        reader.GetString(at + 4),
+        PushAddress.Restore(reader.GetString(at + 4)),
         ApnsEnvironments.Parse(reader.GetString(at + 5)),
         reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6),
         BindingStatuses.Parse(reader.GetString(at + 7)),
@@ -114,5 +114,16 @@ internal sealed record NotificationRow(
     DateTimeOffset ExpiresAt)
 {
     public CallNotification Restore(IEnumerable<Delivery> deliveries) => CallNotification.Restore(
-        Id, AccountSid, TwiMessageId, CallSid, From, To, Identity, MessageType, RawBody, ReceivedAt, ExpiresAt, deliveries);
+        Id,
+        Domain.Common.AccountSid.Restore(AccountSid),
+        TwiMessageId,
+        CallSid,
+        From,
+        To,
+        ClientIdentity.Restore(Identity),
+        MessageType,
+        RawBody,
+        ReceivedAt,
+        ExpiresAt,
+        deliveries);
 }

@@ -23,14 +23,14 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Bindings.AsNoTracking()
             .Where(b => b.Channel == channel && EF.Property<string>(b, BindingConfiguration.AddressHash) == hash)
-            .FirstOrDefaultAsync(b => b.Address == address, cancellationToken);
+            .FirstOrDefaultAsync(b => b.Address == PushAddress.Restore(address), cancellationToken);
     }
 
     public async Task<IReadOnlyList<Binding>> FindActiveAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Bindings.AsNoTracking()
-            .Where(Binding.ServingCalleeAt(accountSid.Value, identity.Value, now))
+            .Where(Binding.ServingCalleeAt(accountSid, identity, now))
             .OrderBy(b => b.Id)
             .ToListAsync(cancellationToken);
     }
@@ -70,7 +70,7 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
     public async Task AddAsync(Binding binding, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.Bindings.Add(binding).Property(BindingConfiguration.AddressHash).CurrentValue = HashAddress(binding.Address);
+        db.Bindings.Add(binding).Property(BindingConfiguration.AddressHash).CurrentValue = HashAddress(binding.Address.Value);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -103,7 +103,7 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Bindings
-            .Where(b => b.AccountSid == accountSid.Value && b.Identity == identity.Value)
+            .Where(b => b.AccountSid == accountSid && b.Identity == identity)
             .ExecuteDeleteAsync(cancellationToken);
     }
 
@@ -118,7 +118,7 @@ internal sealed class BindingRepository(IDbContextFactory<CallNotifyDbContext> c
             .ToListAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<(string AccountSid, string Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(AccountSid AccountSid, ClientIdentity Identity)>> FindCrowdedIdentitiesAsync(int max, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var crowded = await db.Bindings.AsNoTracking()

@@ -33,7 +33,7 @@ internal sealed class NotificationRepository(
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await IsRememberedAsync(db, notification.AccountSid, notification.TwiMessageId, cancellationToken))
+        if (await IsRememberedAsync(db, notification.AccountSid.Value, notification.TwiMessageId, cancellationToken))
         {
             return false;
         }
@@ -54,7 +54,7 @@ internal sealed class NotificationRepository(
         AccountSid accountSid, string twiMessageId, NotificationOutcome outcome, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await db.Notifications.AnyAsync(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId, cancellationToken))
+        if (await db.Notifications.AnyAsync(n => n.AccountSid == accountSid && n.TwiMessageId == twiMessageId, cancellationToken))
         {
             return false;
         }
@@ -114,7 +114,7 @@ internal sealed class NotificationRepository(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Notifications.AsNoTracking()
             .Include(n => n.Deliveries)
-            .FirstOrDefaultAsync(n => n.AccountSid == accountSid.Value && n.TwiMessageId == twiMessageId, cancellationToken);
+            .FirstOrDefaultAsync(n => n.AccountSid == accountSid && n.TwiMessageId == twiMessageId, cancellationToken);
     }
 
     public async Task<IReadOnlyList<CallNotification>> ListAsync(NotificationQuery query, CancellationToken cancellationToken)
@@ -237,8 +237,8 @@ internal sealed class NotificationRepository(
             .Select(m => (m.AccountSid, m.TwiMessageId))
             .ToHashSet();
         db.Set<MessageIdRecord>().AddRange(oldest
-            .Where(n => !known.Contains((n.AccountSid, n.TwiMessageId)))
-            .Select(n => Remembered(n.AccountSid, n.TwiMessageId, n.Outcome, n.ReceivedAt)));
+            .Where(n => !known.Contains((n.AccountSid.Value, n.TwiMessageId)))
+            .Select(n => Remembered(n.AccountSid.Value, n.TwiMessageId, n.Outcome, n.ReceivedAt)));
         await db.SaveChangesAsync(cancellationToken);
 
         // Deliveries go with their notification (ON DELETE CASCADE).

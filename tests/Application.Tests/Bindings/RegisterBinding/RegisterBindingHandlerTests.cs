@@ -87,8 +87,8 @@ public class RegisterBindingHandlerTests
         {
             Assert.That(second.Created, Is.False);
             Assert.That(second.Binding.Id, Is.EqualTo(first.Binding.Id));
-            Assert.That(stored.Identity, Is.EqualTo("bob"));
-            Assert.That(stored.AccountSid, Is.EqualTo(TestData.OtherAccountSidValue));
+            Assert.That(stored.Identity.Value, Is.EqualTo("bob"));
+            Assert.That(stored.AccountSid.Value, Is.EqualTo(TestData.OtherAccountSidValue));
             Assert.That(stored.CreatedAt, Is.EqualTo(Start));
             Assert.That(stored.UpdatedAt, Is.EqualTo(Start.AddDays(3)));
             Assert.That(stored.ExpiresAt, Is.EqualTo(Start.AddDays(33)));
@@ -210,7 +210,7 @@ public class RegisterBindingHandlerTests
         {
             Assert.That(_bindings[bobs.Binding.Id]!.InactiveReason, Is.EqualTo(InactiveReasons.Superseded));
             Assert.That(_bindings[alices.Binding.Id]!.Status, Is.EqualTo(BindingStatus.Active));
-            Assert.That(_bindings[alices.Binding.Id]!.Identity, Is.EqualTo("bob"));
+            Assert.That(_bindings[alices.Binding.Id]!.Identity.Value, Is.EqualTo("bob"));
         }
     }
 

@@ -149,7 +149,7 @@ public class NotificationDispatcherTests
         Assert.That(await Eventually.TrueAsync(() => hanging.Calls >= 1, Bound), Is.True);
 
         _time.Advance(DeliveryRunner.AttemptTimeout);
-        var delivery = await Eventually.ValueAsync(RecordedDeliveryAsync, d => d.Attempts == 1);
+        var delivery = await Eventually.Until(RecordedDeliveryAsync, d => d.Attempts == 1);
         var cancelled = await Eventually.TrueAsync(() => hanging.Cancelled, Bound);
 
         using (Assert.EnterMultipleScope())
@@ -201,7 +201,7 @@ public class NotificationDispatcherTests
         var outcome = await dispatch.WaitAsync(Bound);
 
         // The answer does not wait for the accepted event's record (ADR 0019): it is read once it is there.
-        var delivery = await Eventually.ValueAsync(RecordedDeliveryAsync, d => d.AcceptedAt is not null);
+        var delivery = await Eventually.Until(RecordedDeliveryAsync, d => d.AcceptedAt is not null);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(outcome, Is.EqualTo(NotificationOutcome.Delivered));

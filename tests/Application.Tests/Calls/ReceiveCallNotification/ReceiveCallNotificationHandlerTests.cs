@@ -516,7 +516,7 @@ public class ReceiveCallNotificationHandlerTests
             Assert.That(sentBeforeCommit, Is.Zero, "nothing is sent before the record exists");
             Assert.That(await fcm.WaitForCallsAsync(1, Bound), Is.True, "the delivery starts once the record commits");
             Assert.That(
-                (await Eventually.ValueAsync(() => RecordedAsync(), n => n.Outcome == NotificationOutcome.Delivered)).Outcome,
+                (await Eventually.Until(() => RecordedAsync(), n => n.Outcome == NotificationOutcome.Delivered)).Outcome,
                 Is.EqualTo(NotificationOutcome.Delivered));
         }
     }

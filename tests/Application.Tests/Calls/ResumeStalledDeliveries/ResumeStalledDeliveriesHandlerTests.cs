@@ -46,7 +46,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
 
         var result = await Handler().Handle(new ResumeStalledDeliveriesCommand(), CancellationToken.None);
         var sent = await _fcm.WaitForCallsAsync(1, TimeSpan.FromSeconds(10));
-        var delivery = await Eventually.ValueAsync(async () => (await _notifications.FindAsync(TestData.Account, notification.TwiMessageId, CancellationToken.None))!.Deliveries.Single(), d => d.IsFinal);
+        var delivery = await Eventually.Until(async () => (await _notifications.FindAsync(TestData.Account, notification.TwiMessageId, CancellationToken.None))!.Deliveries.Single(), d => d.IsFinal);
 
         using (Assert.EnterMultipleScope())
         {
@@ -146,7 +146,7 @@ public sealed class ResumeStalledDeliveriesHandlerTests
     private async Task AssertTakenOverButNotSentAsync(CallNotification notification)
     {
         var result = await Handler().Handle(new ResumeStalledDeliveriesCommand(), CancellationToken.None);
-        var delivery = await Eventually.ValueAsync(
+        var delivery = await Eventually.Until(
             async () => (await _notifications.FindAsync(TestData.Account, notification.TwiMessageId, CancellationToken.None))!.Deliveries.Single(),
             d => d.IsFinal);
 

@@ -1,6 +1,7 @@
 using CallNotify.Application.Common.Behaviours;
 using Mediator;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CallNotify.Application.Tests.Common.Behaviours;
 
@@ -10,21 +11,32 @@ public sealed class TimingBehaviourTests
     public async Task TheFirstRunOfAKindOfMessageIsNotJudgedButASlowLaterOneIsWarnedAbout()
     {
         var log = new WarningLog();
-        var behaviour = new TimingBehaviour<SlowMessage, int>(log);
-        static async ValueTask<int> Slow(SlowMessage message, CancellationToken cancellationToken)
+        var time = new FakeTimeProvider();
+        var behaviour = new TimingBehaviour<SlowMessage, int>(log, time);
+        ValueTask<int> Slow(SlowMessage message, CancellationToken cancellationToken)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(600), cancellationToken);
-            return 1;
+            time.Advance(TimeSpan.FromMilliseconds(600));
+            return ValueTask.FromResult(1);
         }
 
         await behaviour.Handle(new SlowMessage(), Slow, CancellationToken.None);
         var afterFirst = log.Warnings;
         await behaviour.Handle(new SlowMessage(), Slow, CancellationToken.None);
+        var afterSecond = log.Warnings;
+        await behaviour.Handle(
+            new SlowMessage(),
+            (_, _) =>
+            {
+                time.Advance(TimeSpan.FromMilliseconds(400));
+                return ValueTask.FromResult(1);
+            },
+            CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(afterFirst, Is.Zero, "the first run compiles its path");
-            Assert.That(log.Warnings, Is.EqualTo(1), "a slow later run is warned about");
+            Assert.That(afterSecond, Is.EqualTo(1), "a slow later run is warned about");
+            Assert.That(log.Warnings, Is.EqualTo(1), "a quick one is not");
         }
     }
 
