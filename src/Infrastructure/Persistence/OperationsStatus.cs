@@ -1,7 +1,7 @@
 using CallNotify.Application.Common.Ports;
 using CallNotify.Infrastructure.Persistence.Postgres;
+using CallNotify.Infrastructure.Persistence.Presence;
 using CallNotify.Infrastructure.WebSockets;
-using CallNotify.Infrastructure.WebSockets.Instances;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 

@@ -3,7 +3,7 @@ using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
-using CallNotify.Infrastructure.WebSockets.Instances;
+using CallNotify.Infrastructure.Persistence.Presence;
 using Npgsql;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;

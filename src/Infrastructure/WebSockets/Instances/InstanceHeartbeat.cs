@@ -1,3 +1,4 @@
+using CallNotify.Infrastructure.Persistence.Presence;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,25 +1,10 @@
 using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Common;
 using CallNotify.Infrastructure.Persistence.Postgres;
+using CallNotify.Infrastructure.Persistence.Presence;
 using Npgsql;
 
 namespace CallNotify.Infrastructure.WebSockets.Instances;
-
-/// <summary>How quickly instances notice each other, and each other's deaths.</summary>
-internal static class PresenceTimings
-{
-    /// <summary>How often an instance writes its heartbeat.</summary>
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
-
-    /// <summary>A session counts only while its instance's heartbeat is younger than this.</summary>
-    public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(10);
-
-    /// <summary>Instances silent for this long are deleted, with their sessions.</summary>
-    public static readonly TimeSpan Purge = TimeSpan.FromMinutes(1);
-
-    /// <summary>How often an instance purges dead instances and reconciles its own rows with its live sessions.</summary>
-    public static readonly TimeSpan Housekeeping = TimeSpan.FromSeconds(30);
-}
 
 /// <summary>
 /// The sessions of every instance on one PostgreSQL database: <c>live_sessions</c> rows, counted only while the
