@@ -92,7 +92,7 @@ internal sealed class Benchmark(BenchOptions options)
         await using var memory = new MemorySampler(bare.Pid);
         var requests = new WebhookRequests(bare.BaseUrl, _accountSid, _authToken, options.Clients);
         var log = new RequestLog();
-        var (window, cpu, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
+        var (window, cpu, _, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
         var result = ScenarioResult.From(Scenarios.Bare, delivers: false, log, window, liveClients: 0);
         result.Cpu = cpu;
         result.PeakRssKb = memory.PeakKb;
@@ -116,11 +116,12 @@ internal sealed class Benchmark(BenchOptions options)
         var rssConnected = service.RssKb;
         sockets.Sink = (service.Requests, log);
 
-        var (window, cpu, batches) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl);
+        var (window, cpu, batches, store) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl);
         await WaitDeliveredAsync(log, cancellationToken);
         var result = ScenarioResult.From(name, delivers: true, log, window, sockets.Count);
         result.Cpu = cpu;
         result.BatchSizes = batches;
+        result.StoreTimes = store;
         result.Notes.Add(Inv($"{clients:N0} clients connected in {connectSeconds:0.0} s; service RSS {Mb(rssConnected)} MB once connected"));
         if (sockets.ReceiveErrors > 0)
         {
@@ -163,11 +164,12 @@ internal sealed class Benchmark(BenchOptions options)
 
             var log = new RequestLog();
             fcm.Sink = (service.Requests, log);
-            var (window, cpu, batches) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl);
+            var (window, cpu, batches, store) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl);
             await WaitDeliveredAsync(log, cancellationToken);
             var result = ScenarioResult.From(Scenarios.Fcm, delivers: true, log, window, options.Clients);
             result.Cpu = cpu;
             result.BatchSizes = batches;
+            result.StoreTimes = store;
             result.Receivers = "FCM bindings";
             result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);
@@ -182,7 +184,7 @@ internal sealed class Benchmark(BenchOptions options)
 
     /// <summary>Warm-up and measured load, with CPU measured over the measured part only.</summary>
     /// <param name="metricsOf">The service whose group-commit sizes are read over the measured part; null for none.</param>
-    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches)> LoadAsync(
+    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store)> LoadAsync(
         WebhookRequests requests,
         RequestLog log,
         Func<TimeSpan>? serviceCpu,
@@ -193,7 +195,7 @@ internal sealed class Benchmark(BenchOptions options)
         using var http = LoadGenerator.CreateClient(options.Concurrency);
         using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var cpu = new CpuMeter(serviceCpu, options.PostgresPid);
-        Task<(SortedDictionary<double, long>, double)?>? before = null;
+        Task<string?>? before = null;
         Console.WriteLine(Inv($"  load: {options.Concurrency} concurrent, {options.WarmupSeconds} s warm-up + {durationSeconds} s measured"));
         var window = await LoadGenerator.RunAsync(
             http,
@@ -205,18 +207,23 @@ internal sealed class Benchmark(BenchOptions options)
             () =>
             {
                 cpu.Start();
-                before = metricsOf is null ? null : GroupCommitSizes.ScrapeAsync(scraper, metricsOf, cancellationToken);
+                before = metricsOf is null ? null : GroupCommitSizes.FetchAsync(scraper, metricsOf, cancellationToken);
             },
             cancellationToken);
         var used = cpu.Stop();
         GroupCommitSizes? batches = null;
+        StoreTimes? store = null;
         if (metricsOf is not null && before is not null)
         {
-            batches = GroupCommitSizes.Between(await before, await GroupCommitSizes.ScrapeAsync(scraper, metricsOf, cancellationToken));
+            var start = await before;
+            var end = await GroupCommitSizes.FetchAsync(scraper, metricsOf, cancellationToken);
+            batches = GroupCommitSizes.Between(GroupCommitSizes.Parse(start), GroupCommitSizes.Parse(end));
+            store = StoreTimes.Between(start, end);
             Console.WriteLine(Inv($"  group commit: {batches?.ToString() ?? "not exported"}"));
+            Console.WriteLine(Inv($"  store: {store?.ToString() ?? "not exported"}"));
         }
 
-        return (window, used, batches);
+        return (window, used, batches, store);
     }
 
     private static async Task WaitDeliveredAsync(RequestLog log, CancellationToken cancellationToken)

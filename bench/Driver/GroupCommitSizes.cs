@@ -12,15 +12,23 @@ internal sealed record GroupCommitSizes(double? Median, double? P90, double Mean
     private const string Bucket = "callnotify_store_group_commit_size_bucket";
     private const string Sum = "callnotify_store_group_commit_size_sum";
 
-    /// <summary>Cumulative bucket counts by upper bound (+Inf last), and the sum of sizes; null when not exported.</summary>
-    public static async Task<(SortedDictionary<double, long> Buckets, double Sum)?> ScrapeAsync(HttpClient http, Uri baseUrl, CancellationToken cancellationToken)
+    /// <summary>The service's <c>/metrics</c> text; null when it cannot be read.</summary>
+    public static async Task<string?> FetchAsync(HttpClient http, Uri baseUrl, CancellationToken cancellationToken)
     {
-        string text;
         try
         {
-            text = await http.GetStringAsync(new Uri(baseUrl, "/metrics"), cancellationToken);
+            return await http.GetStringAsync(new Uri(baseUrl, "/metrics"), cancellationToken);
         }
         catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Cumulative bucket counts by upper bound (+Inf last), and the sum of sizes; null when not exported.</summary>
+    public static (SortedDictionary<double, long> Buckets, double Sum)? Parse(string? text)
+    {
+        if (text is null)
         {
             return null;
         }

@@ -63,6 +63,11 @@ internal static class Report
                 details.Add(Inv($"group commit: {batches}"));
             }
 
+            if (r.StoreTimes is { } store)
+            {
+                details.Add(Inv($"store, mean: {store}"));
+            }
+
             if (r.HighWaterMarkKb is not null)
             {
                 details.Add(Inv($"service VmHWM {Mb(r.HighWaterMarkKb)} MB, at most {r.PeakThreads} threads"));
@@ -73,7 +78,7 @@ internal static class Report
         }
 
         md.AppendLine();
-        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main, then `bench/run.sh --baseline <that report>` on the change, back to back; the Targets table then checks them. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
+        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). Store, mean: per lane (`lookup` the callee lookups, `write` the records an answer waits for, `append` the delivery events, which may wait), how long a caller waited for its share, queueing included, how long the shared round trip took, and how many callers it served, from the service's `callnotify_store_wait_duration_seconds` and `callnotify_store_round_trip_duration_seconds`. The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main, then `bench/run.sh --baseline <that report>` on the change, back to back; the Targets table then checks them. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
         return md.ToString();
     }
 

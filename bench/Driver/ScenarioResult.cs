@@ -71,6 +71,9 @@ internal sealed class ScenarioResult
     /// <summary>Writes per group-commit transaction in the measured window; null where the service exports none.</summary>
     public GroupCommitSizes? BatchSizes { get; set; }
 
+    /// <summary>The store's shared round trips and their callers' waits in the measured window, by lane.</summary>
+    public StoreTimes? StoreTimes { get; set; }
+
     /// <summary>The most threads the service had (a climbing count hints at thread-pool starvation).</summary>
     public long? PeakThreads { get; set; }
 

@@ -47,6 +47,11 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                 if (StoreKind == StoreKind.Postgres)
                 {
                     Assert.That(text, Does.Contain("callnotify_store_group_commit_size_bucket"));
+                    foreach (var lane in new[] { "lookup", "write" })
+                    {
+                        Assert.That(text, Does.Match($"callnotify_store_round_trip_duration_seconds_count\\{{[^}}]*lane=\"{lane}\"[^}}]*\\}} [1-9]"), $"{lane} round trips");
+                        Assert.That(text, Does.Match($"callnotify_store_wait_duration_seconds_count\\{{[^}}]*lane=\"{lane}\"[^}}]*\\}} [1-9]"), $"{lane} waits");
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using CallNotify.Application.Common.Exceptions;
 using Microsoft.Extensions.Logging;
@@ -87,18 +88,24 @@ public sealed class GroupCommit : IAsyncDisposable
         using var span = BatchLoop.StartCallerSpan("store write", write.Kind.Name, write.Kind.QueryText);
 
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var queuedAt = Stopwatch.GetTimestamp();
         var pending = new PendingWrite(write);
         var applied = await BatchItem<bool>.SubmitAsync(
             (write.Kind.MayWait ? _waitingQueue : _queue).Writer, pending, QueueFull, cancellationToken);
+        _metrics?.Waited(LaneOf(write.Kind), queuedAt);
         span?.SetTag("callnotify.group_commit.size", pending.BatchSize);
         return applied;
     }
+
+    private static string LaneOf(GroupWriteKind kind) => kind.MayWait ? StoreMetrics.Append : StoreMetrics.Write;
 
     private async Task CommitAsync(List<PendingWrite> writes)
     {
         try
         {
+            var startedAt = Stopwatch.GetTimestamp();
             await ExecuteBatchAsync(writes).ConfigureAwait(false);
+            _metrics?.RoundTrip(LaneOf(writes[0].Write.Kind), startedAt);
             _metrics?.GroupCommitted(writes.Count);
             foreach (var write in writes)
             {

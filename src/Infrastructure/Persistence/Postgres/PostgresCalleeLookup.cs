@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using CallNotify.Application.Common.Exceptions;
 using CallNotify.Application.Common.Ports;
@@ -62,9 +63,12 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
 
     private readonly Task[] _readers;
 
-    public PostgresCalleeLookup(NpgsqlDataSource dataSource)
+    private readonly StoreMetrics? _metrics;
+
+    public PostgresCalleeLookup(NpgsqlDataSource dataSource, StoreMetrics? metrics = null)
     {
         _dataSource = dataSource;
+        _metrics = metrics;
         _readers = BatchLoop.Start(_queue.Reader, Readers, MaxBatch, AnswerAsync);
     }
 
@@ -74,8 +78,10 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
         using var span = BatchLoop.StartCallerSpan("store lookup", "select bindings, live_sessions", QueryText);
 
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var queuedAt = Stopwatch.GetTimestamp();
         var pending = new PendingLookup(accountSid.Value, identity.Value, now.ToUniversalTime());
         var clients = await BatchItem<CalleeClients>.SubmitAsync(_queue.Writer, pending, QueueFull, cancellationToken);
+        _metrics?.Waited(StoreMetrics.Lookup, queuedAt);
         span?.SetTag("callnotify.lookup.batch_size", pending.BatchSize);
         return clients;
     }
@@ -84,7 +90,9 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
     {
         try
         {
+            var startedAt = Stopwatch.GetTimestamp();
             await ReadAsync(lookups).ConfigureAwait(false);
+            _metrics?.RoundTrip(StoreMetrics.Lookup, startedAt);
             foreach (var lookup in lookups)
             {
                 lookup.Complete(lookups.Count);
