@@ -10,7 +10,7 @@ namespace CallNotify.Bench;
 /// <c>callnotify_store_round_trip_duration_seconds</c> (one per shared round trip). Their ratio is how many callers a
 /// round trip served: the quantity the batching design depends on (issue #14).
 /// </summary>
-internal sealed partial record StoreTimes(IReadOnlyList<StoreTimes.Lane> Lanes)
+internal sealed partial record StoreTimes(IReadOnlyList<StoreTimes.Lane> Lanes, string? Recalls)
 {
     private const string Wait = "callnotify_store_wait_duration_seconds";
     private const string RoundTrip = "callnotify_store_round_trip_duration_seconds";
@@ -41,12 +41,13 @@ internal sealed partial record StoreTimes(IReadOnlyList<StoreTimes.Lane> Lanes)
             }
         }
 
-        return lanes.Count == 0 ? null : new StoreTimes(lanes);
+        return lanes.Count == 0 ? null : new StoreTimes(lanes, RecentRecalls.Between(before, after));
     }
 
     public override string ToString() => string.Join("; ", Lanes.Select(l => string.Create(
         CultureInfo.InvariantCulture,
-        $"{l.Name} waited {l.WaitMs:0.00} ms, its round trip {l.RoundTripMs:0.00} ms for {l.CallersPerRoundTrip:0.0} callers")));
+        $"{l.Name} waited {l.WaitMs:0.00} ms, its round trip {l.RoundTripMs:0.00} ms for {l.CallersPerRoundTrip:0.0} callers"))
+        .Append(Recalls is null ? "no result or ack recalled" : $"results and acks from the remembered state: {Recalls}"));
 
     private static Dictionary<(string Metric, string Part, string Lane), double> Parse(string? text)
     {

@@ -33,7 +33,8 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                     && t.Contains("status=\"404\"", StringComparison.Ordinal)
                     && t.Contains("callnotify_deliveries_total", StringComparison.Ordinal)
                     && t.Contains("callnotify_websocket_sessions", StringComparison.Ordinal)
-                    && t.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal));
+                    && t.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal)
+                    && (StoreKind != StoreKind.Postgres || t.Contains("callnotify_store_recent_recalls_total", StringComparison.Ordinal)));
 
             using (Assert.EnterMultipleScope())
             {
@@ -47,6 +48,7 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                 if (StoreKind == StoreKind.Postgres)
                 {
                     Assert.That(text, Does.Contain("callnotify_store_group_commit_size_bucket"));
+                    Assert.That(text, Does.Match(@"callnotify_store_recent_recalls_total\{[^}]*result=""(hit|miss)""[^}]*\} [1-9]"), "results and acks recalled");
                     foreach (var lane in new[] { "lookup", "write" })
                     {
                         Assert.That(text, Does.Match($"callnotify_store_round_trip_duration_seconds_count\\{{[^}}]*lane=\"{lane}\"[^}}]*\\}} [1-9]"), $"{lane} round trips");

@@ -17,7 +17,8 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 internal sealed class PostgresNotificationStore(
     NpgsqlDataSource dataSource,
     GroupCommit groupCommit,
-    PostgresCalleeLookup callees) : INotificationStore
+    PostgresCalleeLookup callees,
+    StoreMetrics? metrics = null) : INotificationStore
 {
     private readonly RecentNotifications _recent = new();
     private readonly KeyedLock _changing = new();
@@ -127,6 +128,11 @@ internal sealed class PostgresNotificationStore(
         {
             // First from what this instance last wrote (checked by the key below), then from the store.
             var remembered = attempt == 1 ? _recent.Recall(id) : null;
+            if (attempt == 1)
+            {
+                metrics?.Recalled(remembered is not null);
+            }
+
             var notification = remembered ?? await GetAsync(id, cancellationToken);
             if (notification is null)
             {

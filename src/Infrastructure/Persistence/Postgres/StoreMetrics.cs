@@ -23,6 +23,7 @@ public sealed class StoreMetrics
     private readonly Histogram<long> _groupCommit;
     private readonly Histogram<double> _roundTrip;
     private readonly Histogram<double> _wait;
+    private readonly Counter<long> _recalls;
 
     public StoreMetrics(IMeterFactory meters)
     {
@@ -43,7 +44,14 @@ public sealed class StoreMetrics
             "s",
             "Time one caller waited for its share of a round trip, queueing included, by lane.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TimeBuckets });
+        _recalls = meter.CreateCounter<long>(
+            "callnotify.store.recent.recalls",
+            "{recall}",
+            "A result or ack applied to a notification: from this instance's last written state (hit), or read from the store (miss).");
     }
+
+    /// <summary>One change to a notification started from the remembered state (<paramref name="hit"/>) or from a read.</summary>
+    public void Recalled(bool hit) => _recalls.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 
     public void GroupCommitted(int writes) => _groupCommit.Record(writes);
 
