@@ -94,20 +94,25 @@ stop_distribution_clusters() {
   service postgresql stop >/dev/null 2>&1 || true
 }
 
-# apt-get install -y postgresql, quietly: its output goes to a log in the temp directory, printed only on failure.
-install_postgres_server() {
+# apt-get update, then apt-get install -y <packages>, quietly: the output goes to a log in the temp directory, printed
+# only on failure.
+apt_install_quietly() {
   APT_LOG="$(mktemp "${TMPDIR:-/tmp}/callnotify-apt.XXXXXX")"
   if ! (
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update && apt-get install -y postgresql
+    apt-get update && apt-get install -y "$@"
   ) >"$APT_LOG" 2>&1; then
     cat "$APT_LOG" >&2
-    echo "error: apt-get install -y postgresql failed; its output above is kept in $APT_LOG" >&2
+    echo "error: apt-get install -y $* failed; its output above is kept in $APT_LOG" >&2
     APT_LOG=""
     exit 1
   fi
   rm -f -- "$APT_LOG"
   APT_LOG=""
+}
+
+install_postgres_server() {
+  apt_install_quietly postgresql
   stop_distribution_clusters
 }
 
@@ -286,18 +291,7 @@ ensure_browser() {
   fi
   if is_root && is_debian_like; then
     echo "Installing Chromium for the console's browser tests: apt-get install -y chromium chromium-driver"
-    APT_LOG="$(mktemp "${TMPDIR:-/tmp}/callnotify-apt.XXXXXX")"
-    if ! (
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get install -y chromium chromium-driver || { apt-get update && apt-get install -y chromium chromium-driver; }
-    ) >"$APT_LOG" 2>&1; then
-      cat "$APT_LOG" >&2
-      echo "error: apt-get install -y chromium chromium-driver failed; its output above is kept in $APT_LOG" >&2
-      APT_LOG=""
-      exit 1
-    fi
-    rm -f -- "$APT_LOG"
-    APT_LOG=""
+    apt_install_quietly chromium chromium-driver
     return 0
   fi
   echo "warning: no Chromium and chromedriver ($chromium, $driver): the console's browser tests will fail." >&2
