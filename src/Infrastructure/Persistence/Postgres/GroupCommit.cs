@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using CallNotify.Application.Common.Exceptions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -54,7 +55,10 @@ public sealed class GroupCommit : IAsyncDisposable
 
     private readonly Task[] _writers;
 
-    public GroupCommit(NpgsqlDataSource dataSource, ILogger<GroupCommit> logger, StoreMetrics? metrics = null)
+    public GroupCommit(
+        [FromKeyedServices(DependencyInjection.BatchedStatements)] NpgsqlDataSource dataSource,
+        ILogger<GroupCommit> logger,
+        StoreMetrics? metrics = null)
         : this(dataSource, logger, metrics, TimeProvider.System)
     {
     }

@@ -5,6 +5,7 @@ using CallNotify.Application.Common.Ports;
 using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
 using CallNotify.Infrastructure.Persistence.Presence;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
@@ -25,7 +26,9 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
 
     // Each callee's rows are read by a lateral index scan of its own, so the statement costs the same whatever plan
     // PostgreSQL keeps for it: a generic plan of a plain join does not know the arrays' sizes and may hash-join a
-    // sequential scan of the whole table instead (BatchPlanTests).
+    // sequential scan of the whole table instead (BatchPlanTests). The sessions' subquery ends in OFFSET 0, which
+    // keeps PostgreSQL from merging it into the outer join: merged, its generic plan hash-joined the batch with the
+    // whole live_sessions table (ADR 0029).
     private static readonly string BindingsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Binding, "b")}" + """
 
         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(account_sid, "identity", now, position)
@@ -44,7 +47,7 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
             WHERE live_sessions.account_sid = k.account_sid AND live_sessions."identity" = k."identity" AND
         """ + " " + PresenceSql.FreshHeartbeat + """
 
-        ) AS s
+            OFFSET 0) AS s
         ORDER BY k.position, s.id
         """;
 
@@ -65,7 +68,7 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
 
     private readonly StoreMetrics? _metrics;
 
-    public PostgresCalleeLookup(NpgsqlDataSource dataSource, StoreMetrics? metrics = null)
+    public PostgresCalleeLookup([FromKeyedServices(DependencyInjection.BatchedStatements)] NpgsqlDataSource dataSource, StoreMetrics? metrics = null)
     {
         _dataSource = dataSource;
         _metrics = metrics;
