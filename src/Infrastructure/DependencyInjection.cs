@@ -144,6 +144,10 @@ public static class DependencyInjection
     /// and a statement one second after it, unless the connection string sets its own timeouts: a database that hangs
     /// then frees the connections and writers it holds soon after the webhook has answered 503.
     /// </summary>
+    /// <param name="genericPlans">
+    /// True for the batched statements' own data source (<see cref="BatchedStatements"/>): its sessions keep one generic
+    /// plan per prepared statement.
+    /// </param>
     internal static NpgsqlDataSource CreateDataSource(string connectionString, StoreBudgetOptions budget, bool genericPlans = false)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
