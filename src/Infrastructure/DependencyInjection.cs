@@ -178,11 +178,11 @@ public static class DependencyInjection
         }
 
         // The batched statements keep one generic plan each instead of being planned again on every run: with the
-        // arrays' sizes in hand PostgreSQL otherwise prefers a custom plan, and the callee lookup was planned on 3 of
+        // arrays' sizes in hand PostgreSQL otherwise prefers a custom plan, and the binding lookup was planned on 3 of
         // every 4 runs, 0.3 ms each, four times what running it took (ADR 0029). Their generic plans are checked at 1,
-        // 16 and 256 rows (BatchPlanTests). The other statements keep PostgreSQL's choice: the takeover scan's generic
-        // plan is ten times slower than its custom one. A connection string whose Options set plan_cache_mode keeps
-        // its own.
+        // 16 and 256 rows (BatchPlanTests). The session lookup sets its own mode back to auto (PostgresCalleeLookup),
+        // and the other statements keep PostgreSQL's choice: the takeover scan's generic plan is ten times slower than
+        // its custom one. A connection string whose Options set plan_cache_mode keeps its own.
         var options = builder.ConnectionStringBuilder.Options;
         if (genericPlans && (options is null || !options.Contains("plan_cache_mode", StringComparison.OrdinalIgnoreCase)))
         {
