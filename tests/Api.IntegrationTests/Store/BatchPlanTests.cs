@@ -5,7 +5,6 @@ using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Persistence;
 using CallNotify.Infrastructure.Persistence.Postgres;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace CallNotify.Api.IntegrationTests.Store;
@@ -27,12 +26,7 @@ public sealed class BatchPlanTests
     [OneTimeSetUp]
     public async Task CreateStoreAsync()
     {
-        _store = await TestStore.CreateAsync(StoreKind.Postgres);
-        await using (var db = new PostgresCallNotifyDbContext(
-            (DbContextOptions<PostgresCallNotifyDbContext>)new DbContextOptionsBuilder<PostgresCallNotifyDbContext>().UseCallNotifyPostgres(_store.ConnectionString).Options))
-        {
-            await db.Database.MigrateAsync();
-        }
+        _store = await TestStore.CreateMigratedPostgresAsync();
 
         _dataSource = NpgsqlDataSource.Create(_store.ConnectionString);
 

@@ -1,9 +1,7 @@
 using CallNotify.Api.IntegrationTests.Support;
 using CallNotify.Application.Common.Options;
 using CallNotify.Domain.Common;
-using CallNotify.Infrastructure.Persistence;
 using CallNotify.Infrastructure.Persistence.Postgres;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using InfrastructureSetup = CallNotify.Infrastructure.DependencyInjection;
 
@@ -24,10 +22,7 @@ public sealed class GenericPlanTests
     [OneTimeSetUp]
     public async Task CreateStoreAsync()
     {
-        _store = await TestStore.CreateAsync(StoreKind.Postgres);
-        await using var db = new PostgresCallNotifyDbContext(
-            (DbContextOptions<PostgresCallNotifyDbContext>)new DbContextOptionsBuilder<PostgresCallNotifyDbContext>().UseCallNotifyPostgres(_store.ConnectionString).Options);
-        await db.Database.MigrateAsync();
+        _store = await TestStore.CreateMigratedPostgresAsync();
     }
 
     [OneTimeTearDown]

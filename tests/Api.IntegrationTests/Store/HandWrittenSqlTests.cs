@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using CallNotify.Api.IntegrationTests.Support;
 using CallNotify.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace CallNotify.Api.IntegrationTests.Store;
@@ -19,10 +18,7 @@ public sealed partial class HandWrittenSqlTests
     [OneTimeSetUp]
     public async Task CreateStoreAsync()
     {
-        _store = await TestStore.CreateAsync(StoreKind.Postgres);
-        await using var db = new PostgresCallNotifyDbContext(
-            (DbContextOptions<PostgresCallNotifyDbContext>)new DbContextOptionsBuilder<PostgresCallNotifyDbContext>().UseCallNotifyPostgres(_store.ConnectionString).Options);
-        await db.Database.MigrateAsync();
+        _store = await TestStore.CreateMigratedPostgresAsync();
     }
 
     [OneTimeTearDown]

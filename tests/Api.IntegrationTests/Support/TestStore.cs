@@ -1,3 +1,5 @@
+using CallNotify.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace CallNotify.Api.IntegrationTests.Support;
@@ -44,6 +46,16 @@ public sealed class TestStore : IAsyncDisposable
 
         var builder = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = name, Pooling = true };
         return new TestStore(kind, builder.ToString(), name, null);
+    }
+
+    /// <summary>A fresh PostgreSQL database with the schema the model's migrations create.</summary>
+    public static async Task<TestStore> CreateMigratedPostgresAsync()
+    {
+        var store = await CreateAsync(StoreKind.Postgres);
+        await using var db = new PostgresCallNotifyDbContext(
+            (DbContextOptions<PostgresCallNotifyDbContext>)new DbContextOptionsBuilder<PostgresCallNotifyDbContext>().UseCallNotifyPostgres(store.ConnectionString).Options);
+        await db.Database.MigrateAsync();
+        return store;
     }
 
     /// <summary>The maintenance database of a server of the test's own (<see cref="OwnPostgresServer"/>), removed with it.</summary>
