@@ -197,8 +197,9 @@ public static class DependencyInjection
             builder.ConnectionStringBuilder.Enlist = false;
         }
 
-        // These statements never change session state (no SET, no temp tables, no advisory locks), so a pooled
-        // connection needs no reset between uses: it would cost four statements on every use.
+        // No session state outlives a round trip of these statements (no temp tables, no advisory locks; the one SET,
+        // the session lookup's plan mode, is reset in the same round trip), so a pooled connection needs no reset
+        // between uses: it would cost four statements on every use.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
 
         return builder.Build();
