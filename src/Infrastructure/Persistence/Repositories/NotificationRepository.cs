@@ -241,7 +241,8 @@ internal sealed class NotificationRepository(
             .Select(n => Remembered(n.AccountSid.Value, n.TwiMessageId, n.Outcome, n.ReceivedAt)));
         await db.SaveChangesAsync(cancellationToken);
 
-        // Deliveries go with their notification (ON DELETE CASCADE).
+        // Deliveries and their events go with their notification: by ON DELETE CASCADE on SQLite, by a statement trigger
+        // on PostgreSQL, whose hot-path tables carry no foreign key (ADR 0030).
         var deleted = await db.Notifications.Where(n => ids.Contains(n.Id)).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return deleted;
