@@ -92,7 +92,7 @@ internal sealed class Benchmark(BenchOptions options)
         await using var memory = new MemorySampler(bare.Pid);
         var requests = new WebhookRequests(bare.BaseUrl, _accountSid, _authToken, options.Clients);
         var log = new RequestLog();
-        var (window, cpu, _, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
+        var (window, cpu, _, _, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
         var result = ScenarioResult.From(Scenarios.Bare, delivers: false, log, window, liveClients: 0);
         result.Cpu = cpu;
         result.PeakRssKb = memory.PeakKb;
@@ -116,12 +116,13 @@ internal sealed class Benchmark(BenchOptions options)
         var rssConnected = service.RssKb;
         sockets.Sink = (service.Requests, log);
 
-        var (window, cpu, batches, store) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl);
+        var (window, cpu, batches, store, runtime) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl);
         await WaitDeliveredAsync(log, cancellationToken);
         var result = ScenarioResult.From(name, delivers: true, log, window, sockets.Count);
         result.Cpu = cpu;
         result.BatchSizes = batches;
         result.StoreTimes = store;
+        result.Runtime = runtime;
         result.Notes.Add(Inv($"{clients:N0} clients connected in {connectSeconds:0.0} s; service RSS {Mb(rssConnected)} MB once connected"));
         if (sockets.ReceiveErrors > 0)
         {
@@ -164,12 +165,14 @@ internal sealed class Benchmark(BenchOptions options)
 
             var log = new RequestLog();
             fcm.Sink = (service.Requests, log);
-            var (window, cpu, batches, store) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl);
+            var (window, cpu, batches, store, runtime) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl);
             await WaitDeliveredAsync(log, cancellationToken);
             var result = ScenarioResult.From(Scenarios.Fcm, delivers: true, log, window, options.Clients);
             result.Cpu = cpu;
             result.BatchSizes = batches;
             result.StoreTimes = store;
+            result.Runtime = runtime;
+        result.Runtime = runtime;
             result.Receivers = "FCM bindings";
             result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);
@@ -184,7 +187,7 @@ internal sealed class Benchmark(BenchOptions options)
 
     /// <summary>Warm-up and measured load, with CPU measured over the measured part only.</summary>
     /// <param name="metricsOf">The service whose group-commit sizes are read over the measured part; null for none.</param>
-    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store)> LoadAsync(
+    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store, RuntimeCounters? Runtime)> LoadAsync(
         WebhookRequests requests,
         RequestLog log,
         Func<TimeSpan>? serviceCpu,
@@ -213,17 +216,20 @@ internal sealed class Benchmark(BenchOptions options)
         var used = cpu.Stop();
         GroupCommitSizes? batches = null;
         StoreTimes? store = null;
+        RuntimeCounters? runtime = null;
         if (metricsOf is not null && before is not null)
         {
             var start = await before;
             var end = await GroupCommitSizes.FetchAsync(scraper, metricsOf, cancellationToken);
             batches = GroupCommitSizes.Between(GroupCommitSizes.Parse(start), GroupCommitSizes.Parse(end));
             store = StoreTimes.Between(start, end);
+            runtime = RuntimeCounters.Between(start, end);
+            Console.WriteLine(Inv($"  runtime: {runtime?.ToString() ?? "not exported"}"));
             Console.WriteLine(Inv($"  group commit: {batches?.ToString() ?? "not exported"}"));
             Console.WriteLine(Inv($"  store: {store?.ToString() ?? "not exported"}"));
         }
 
-        return (window, used, batches, store);
+        return (window, used, batches, store, runtime);
     }
 
     private static async Task WaitDeliveredAsync(RequestLog log, CancellationToken cancellationToken)

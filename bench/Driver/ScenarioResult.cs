@@ -74,6 +74,9 @@ internal sealed class ScenarioResult
     /// <summary>The store's shared round trips and their callers' waits in the measured window, by lane.</summary>
     public StoreTimes? StoreTimes { get; set; }
 
+    /// <summary>The service's allocations, thread-pool work items and GCs over the measured window; null when not exported.</summary>
+    public RuntimeCounters? Runtime { get; set; }
+
     /// <summary>The most threads the service had (a climbing count hints at thread-pool starvation).</summary>
     public long? PeakThreads { get; set; }
 

@@ -32,7 +32,7 @@ public static class DependencyInjection
         services.AddCallNotifyOpenApi();
         services.AddCallNotifyRateLimits(configuration);
 
-        // Metrics: the service's own meter plus ASP.NET Core's, scraped at /metrics in Prometheus text format.
+        // Metrics: the service's own meter plus ASP.NET Core's and the runtime's, scraped at /metrics in Prometheus text format.
         // Traces: the webhook (ASP.NET Core), its lookup and record (Npgsql) and each delivery (HttpClient, and the
         // dispatcher's own spans), recorded and exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
         var telemetry = services.AddOpenTelemetry();
@@ -42,6 +42,9 @@ public static class DependencyInjection
         telemetry.WithMetrics(metrics => metrics
             .AddMeter(Application.Common.Telemetry.CallNotifyMetrics.MeterName, Infrastructure.Persistence.Postgres.StoreMetrics.MeterName)
             .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            // The .NET runtime's own meter (GC collections and pauses, allocated bytes, thread-pool work items, …):
+            // observable instruments only, read at the scrape, so nothing on the request path (ADR 0032).
+            .AddMeter("System.Runtime")
             .AddPrometheusExporter());
         // Spans cost on every request, so they are recorded only when something receives them.
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

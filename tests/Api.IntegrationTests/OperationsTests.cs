@@ -45,6 +45,8 @@ public sealed class OperationsTests(StoreKind store) : ApiFixture(store)
                 Assert.That(text, Does.Contain("callnotify_delivery_duration_seconds_bucket"));
                 Assert.That(text, Does.Match(@"callnotify_websocket_sessions(\{[^}]*\})? [1-9]"));
                 Assert.That(text, Does.Contain("http_server_request_duration_seconds_bucket"), "ASP.NET Core's request metrics");
+                Assert.That(text, Does.Match(@"dotnet_gc_heap_total_allocated_bytes_total(\{[^}]*\})? [1-9]"), "the runtime's allocated bytes");
+                Assert.That(text, Does.Contain("dotnet_thread_pool_work_item_count_total"), "the runtime's thread-pool work items");
                 if (StoreKind == StoreKind.Postgres)
                 {
                     Assert.That(text, Does.Contain("callnotify_store_group_commit_size_bucket"));
