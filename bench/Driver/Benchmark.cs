@@ -92,7 +92,7 @@ internal sealed class Benchmark(BenchOptions options)
         await using var memory = new MemorySampler(bare.Pid);
         var requests = new WebhookRequests(bare.BaseUrl, _accountSid, _authToken, options.Clients);
         var log = new RequestLog();
-        var (window, cpu, _, _, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
+        var (window, cpu, _, _, _, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
         var result = ScenarioResult.From(Scenarios.Bare, delivers: false, log, window, liveClients: 0);
         result.Cpu = cpu;
         result.PeakRssKb = memory.PeakKb;
@@ -116,13 +116,14 @@ internal sealed class Benchmark(BenchOptions options)
         var rssConnected = service.RssKb;
         sockets.Sink = (service.Requests, log);
 
-        var (window, cpu, batches, store, runtime) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl);
+        var (window, cpu, batches, store, runtime, wal) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl, service.Database);
         await WaitDeliveredAsync(log, cancellationToken);
         var result = ScenarioResult.From(name, delivers: true, log, window, sockets.Count);
         result.Cpu = cpu;
         result.BatchSizes = batches;
         result.StoreTimes = store;
         result.Runtime = runtime;
+        result.Wal = wal;
         result.Notes.Add(Inv($"{clients:N0} clients connected in {connectSeconds:0.0} s; service RSS {Mb(rssConnected)} MB once connected"));
         if (sockets.ReceiveErrors > 0)
         {
@@ -165,14 +166,17 @@ internal sealed class Benchmark(BenchOptions options)
 
             var log = new RequestLog();
             fcm.Sink = (service.Requests, log);
-            var (window, cpu, batches, store, runtime) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl);
+            var (window, cpu, batches, store, runtime, wal) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl, service.Database);
             await WaitDeliveredAsync(log, cancellationToken);
             var result = ScenarioResult.From(Scenarios.Fcm, delivers: true, log, window, options.Clients);
             result.Cpu = cpu;
             result.BatchSizes = batches;
             result.StoreTimes = store;
             result.Runtime = runtime;
+            result.Wal = wal;
+        result.Wal = wal;
         result.Runtime = runtime;
+        result.Wal = wal;
             result.Receivers = "FCM bindings";
             result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);
@@ -187,18 +191,20 @@ internal sealed class Benchmark(BenchOptions options)
 
     /// <summary>Warm-up and measured load, with CPU measured over the measured part only.</summary>
     /// <param name="metricsOf">The service whose group-commit sizes are read over the measured part; null for none.</param>
-    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store, RuntimeCounters? Runtime)> LoadAsync(
+    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store, RuntimeCounters? Runtime, WalUse? Wal)> LoadAsync(
         WebhookRequests requests,
         RequestLog log,
         Func<TimeSpan>? serviceCpu,
         int durationSeconds,
         CancellationToken cancellationToken,
-        Uri? metricsOf = null)
+        Uri? metricsOf = null,
+        string? database = null)
     {
         using var http = LoadGenerator.CreateClient(options.Concurrency);
         using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var cpu = new CpuMeter(serviceCpu, options.PostgresPid);
         Task<string?>? before = null;
+        Task<WalUse?>? walBefore = null;
         Console.WriteLine(Inv($"  load: {options.Concurrency} concurrent, {options.WarmupSeconds} s warm-up + {durationSeconds} s measured"));
         var window = await LoadGenerator.RunAsync(
             http,
@@ -211,9 +217,17 @@ internal sealed class Benchmark(BenchOptions options)
             {
                 cpu.Start();
                 before = metricsOf is null ? null : GroupCommitSizes.FetchAsync(scraper, metricsOf, cancellationToken);
+                walBefore = database is null ? null : WalUse.ReadAsync(database, cancellationToken);
             },
             cancellationToken);
         var used = cpu.Stop();
+        WalUse? wal = null;
+        if (database is not null && walBefore is not null)
+        {
+            wal = WalUse.Between(await walBefore, await WalUse.ReadAsync(database, cancellationToken));
+            Console.WriteLine(Inv($"  wal: {wal?.ToString() ?? "pg_stat_wal not available"}"));
+        }
+
         GroupCommitSizes? batches = null;
         StoreTimes? store = null;
         RuntimeCounters? runtime = null;
@@ -229,7 +243,7 @@ internal sealed class Benchmark(BenchOptions options)
             Console.WriteLine(Inv($"  store: {store?.ToString() ?? "not exported"}"));
         }
 
-        return (window, used, batches, store, runtime);
+        return (window, used, batches, store, runtime, wal);
     }
 
     private static async Task WaitDeliveredAsync(RequestLog log, CancellationToken cancellationToken)
@@ -341,6 +355,9 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
     }
 
     public WebhookRequests Requests { get; }
+
+    /// <summary>The scenario's database (an Npgsql connection string), when the benchmark knows it.</summary>
+    public string? Database => _database;
 
     public Uri BaseUrl => _child?.BaseUrl ?? new Uri(new Uri(Requests.WebhookUrl), "/");
 

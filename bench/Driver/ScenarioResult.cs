@@ -77,6 +77,9 @@ internal sealed class ScenarioResult
     /// <summary>The service's allocations, thread-pool work items and GCs over the measured window; null when not exported.</summary>
     public RuntimeCounters? Runtime { get; set; }
 
+    /// <summary>PostgreSQL's WAL and the database's commits over the measured window; null when not known.</summary>
+    public WalUse? Wal { get; set; }
+
     /// <summary>The most threads the service had (a climbing count hints at thread-pool starvation).</summary>
     public long? PeakThreads { get; set; }
 
