@@ -174,9 +174,6 @@ internal sealed class Benchmark(BenchOptions options)
             result.StoreTimes = store;
             result.Runtime = runtime;
             result.Wal = wal;
-        result.Wal = wal;
-        result.Runtime = runtime;
-        result.Wal = wal;
             result.Receivers = "FCM bindings";
             result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);

@@ -6,8 +6,7 @@ namespace CallNotify.Bench;
 /// <summary>
 /// What the .NET runtime did for the service over the measured window, from two scrapes of the <c>System.Runtime</c>
 /// meter the service exports at <c>/metrics</c>: bytes allocated and thread-pool work items per webhook, garbage
-/// collections by generation, and the time the collector paused the process. A gen0 pause of several milliseconds
-/// every second touches about one request in a hundred: the p99 sits at that edge (bench history, 2026-12-03).
+/// collections by the highest generation collected, and the time the collector paused the process (ADR 0032).
 /// </summary>
 internal sealed partial record RuntimeCounters(double AllocatedBytes, double WorkItems, double Gen0, double Gen1, double Gen2, double PauseSeconds)
 {
@@ -38,13 +37,19 @@ internal sealed partial record RuntimeCounters(double AllocatedBytes, double Wor
             Delta(Pause));
     }
 
-    /// <summary>"31.2 KB allocated and 8.1 thread-pool work items per webhook; GCs gen0/1/2 12/1/0, paused 95 ms (0.53 % of the window)".</summary>
-    public string Describe(long answers, double windowSeconds) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"{(answers > 0 ? AllocatedBytes / answers / 1000 : 0):0.0} KB allocated and {(answers > 0 ? WorkItems / answers : 0):0.0} thread-pool work items per webhook; ") +
-        string.Create(
+    /// <summary>"29.4 KB allocated and 7.9 thread-pool work items per webhook; GCs gen0/1/2 17/100/0, paused 636 ms (3.18 % of the window), 5.4 ms per GC".</summary>
+    public string Describe(long answers, double windowSeconds)
+    {
+        var perWebhook = answers > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{AllocatedBytes / answers / 1000:0.0} KB allocated and {WorkItems / answers:0.0} thread-pool work items per webhook")
+            : "no answers to divide by";
+        var collections = Gen0 + Gen1 + Gen2;
+        var share = windowSeconds > 0 ? PauseSeconds / windowSeconds : 0;
+        var perGc = collections > 0 ? string.Create(CultureInfo.InvariantCulture, $", {PauseSeconds * 1000 / collections:0.0} ms per GC") : string.Empty;
+        return string.Create(
             CultureInfo.InvariantCulture,
-            $"GCs gen0/1/2 {Gen0:0}/{Gen1:0}/{Gen2:0}, paused {PauseSeconds * 1000:0} ms ({(windowSeconds > 0 ? PauseSeconds / windowSeconds : 0):P2} of the window){(Gen0 + Gen1 + Gen2 > 0 ? string.Create(CultureInfo.InvariantCulture, $", {PauseSeconds * 1000 / (Gen0 + Gen1 + Gen2):0.0} ms per GC") : string.Empty)}");
+            $"{perWebhook}; GCs gen0/1/2 {Gen0:0}/{Gen1:0}/{Gen2:0}, paused {PauseSeconds * 1000:0} ms ({share:P2} of the window){perGc}");
+    }
 
     /// <summary>The window's totals, for the console.</summary>
     public override string ToString() => string.Create(
