@@ -101,14 +101,15 @@ start_local_postgres() {
   fi
 
   # Durability is the point: fsync, synchronous_commit and full_page_writes keep their defaults (on). Each scenario's
-  # CallNotify opens up to two pools of 100 connections; 300 leaves room for the driver.
+  # CallNotify opens up to two pools of 100 connections; 300 leaves room for the driver. track_wal_io_timing times
+  # each WAL write and flush, so the report can give the flush's mean time (pg_stat_wal.wal_sync_time).
   local port=56432 attempts=0
   while :; do
     while port_in_use "$port"; do
       port=$((port + 1))
     done
     if as_pg "$PG_CTL" -D "$PG_TMP/data" -l "$PG_TMP/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k '$PG_TMP' -c max_connections=300" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k '$PG_TMP' -c max_connections=300 -c track_wal_io_timing=on" \
       start >/dev/null 2>&1; then
       break
     fi
