@@ -57,7 +57,7 @@ internal sealed partial record RuntimeCounters(double AllocatedBytes, double Wor
         $"{AllocatedBytes / 1e6:N0} MB allocated, {WorkItems:N0} thread-pool work items, GCs gen0/1/2 {Gen0:0}/{Gen1:0}/{Gen2:0}, paused {PauseSeconds * 1000:0} ms");
 
     /// <summary>Each sample's value by (metric, generation), generation empty for the metrics without one.</summary>
-    internal static Dictionary<(string Metric, string Generation), double> Parse(string? text)
+    private static Dictionary<(string Metric, string Generation), double> Parse(string? text)
     {
         var values = new Dictionary<(string, string), double>();
         foreach (Match m in Sample().Matches(text ?? string.Empty))
