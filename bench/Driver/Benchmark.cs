@@ -35,7 +35,7 @@ internal sealed class Benchmark(BenchOptions options)
         var started = DateTime.UtcNow;
         var machine = Machine.Describe();
         var postgres = options.Postgres is null ? "not checked (no --postgres)" : await BenchDatabase.DescribeAsync(options.Postgres, cancellationToken);
-        Console.WriteLine($"Machine: {machine.Host}, {machine.Cores} cores, {machine.Memory}, {machine.Os}, {machine.DotNet}");
+        Console.WriteLine($"Machine: {machine.Host}, {machine.Cores} cores, {machine.Memory}, {machine.Os}, {machine.DotNet}; wake-up round trip {machine.WakeUpRoundTripUs?.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) ?? "not measured"} µs");
         Console.WriteLine($"PostgreSQL: {postgres}");
         Console.WriteLine($"Load average before the run: {machine.LoadAverage}");
 
@@ -92,9 +92,10 @@ internal sealed class Benchmark(BenchOptions options)
         await using var memory = new MemorySampler(bare.Pid);
         var requests = new WebhookRequests(bare.BaseUrl, _accountSid, _authToken, options.Clients);
         var log = new RequestLog();
-        var (window, cpu, _, _, _, _) = await LoadAsync(requests, log, () => bare.CpuTime, options.DurationSeconds, cancellationToken);
+        var (window, cpu, _, _, _, _, runQueue) = await LoadAsync(requests, log, () => bare.CpuTime, bare.Pid, options.DurationSeconds, cancellationToken);
         var result = ScenarioResult.From(Scenarios.Bare, delivers: false, log, window, liveClients: 0);
         result.Cpu = cpu;
+        result.RunQueue = runQueue;
         result.PeakRssKb = memory.PeakKb;
         result.HighWaterMarkKb = memory.HighWaterMarkKb;
         result.PeakThreads = memory.PeakThreads;
@@ -116,7 +117,7 @@ internal sealed class Benchmark(BenchOptions options)
         var rssConnected = service.RssKb;
         sockets.Sink = (service.Requests, log);
 
-        var (window, cpu, batches, store, runtime, wal) = await LoadAsync(service.Requests, log, service.CpuTime, durationSeconds, cancellationToken, service.BaseUrl, service.Database);
+        var (window, cpu, batches, store, runtime, wal, runQueue) = await LoadAsync(service.Requests, log, service.CpuTime, service.Pid, durationSeconds, cancellationToken, service.BaseUrl, service.Database);
         await WaitDeliveredAsync(log, cancellationToken);
         var result = ScenarioResult.From(name, delivers: true, log, window, sockets.Count);
         result.Cpu = cpu;
@@ -124,6 +125,7 @@ internal sealed class Benchmark(BenchOptions options)
         result.StoreTimes = store;
         result.Runtime = runtime;
         result.Wal = wal;
+        result.RunQueue = runQueue;
         result.Notes.Add(Inv($"{clients:N0} clients connected in {connectSeconds:0.0} s; service RSS {Mb(rssConnected)} MB once connected"));
         if (sockets.ReceiveErrors > 0)
         {
@@ -166,7 +168,7 @@ internal sealed class Benchmark(BenchOptions options)
 
             var log = new RequestLog();
             fcm.Sink = (service.Requests, log);
-            var (window, cpu, batches, store, runtime, wal) = await LoadAsync(service.Requests, log, service.CpuTime, options.DurationSeconds, cancellationToken, service.BaseUrl, service.Database);
+            var (window, cpu, batches, store, runtime, wal, runQueue) = await LoadAsync(service.Requests, log, service.CpuTime, service.Pid, options.DurationSeconds, cancellationToken, service.BaseUrl, service.Database);
             await WaitDeliveredAsync(log, cancellationToken);
             var result = ScenarioResult.From(Scenarios.Fcm, delivers: true, log, window, options.Clients);
             result.Cpu = cpu;
@@ -174,6 +176,8 @@ internal sealed class Benchmark(BenchOptions options)
             result.StoreTimes = store;
             result.Runtime = runtime;
             result.Wal = wal;
+            result.RunQueue = runQueue;
+        result.RunQueue = runQueue;
             result.Receivers = "FCM bindings";
             result.Notes.Add(Inv($"fake FCM: {fcm.Sends:N0} messages received, OAuth token exchanges: {fcm.TokenExchanges:N0}; its CPU counts as the driver's"));
             await service.FinishAsync(result, log, cancellationToken);
@@ -188,10 +192,11 @@ internal sealed class Benchmark(BenchOptions options)
 
     /// <summary>Warm-up and measured load, with CPU measured over the measured part only.</summary>
     /// <param name="metricsOf">The service whose group-commit sizes are read over the measured part; null for none.</param>
-    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store, RuntimeCounters? Runtime, WalUse? Wal)> LoadAsync(
+    private async Task<(LoadWindow Window, CpuUse Cpu, GroupCommitSizes? Batches, StoreTimes? Store, RuntimeCounters? Runtime, WalUse? Wal, RunQueueUse? RunQueue)> LoadAsync(
         WebhookRequests requests,
         RequestLog log,
         Func<TimeSpan>? serviceCpu,
+        int? servicePid,
         int durationSeconds,
         CancellationToken cancellationToken,
         Uri? metricsOf = null,
@@ -200,6 +205,7 @@ internal sealed class Benchmark(BenchOptions options)
         using var http = LoadGenerator.CreateClient(options.Concurrency);
         using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var cpu = new CpuMeter(serviceCpu, options.PostgresPid);
+        var scheduler = new RunQueueMeter(servicePid, options.PostgresPid);
         Task<string?>? before = null;
         Task<WalUse?>? walBefore = null;
         Console.WriteLine(Inv($"  load: {options.Concurrency} concurrent, {options.WarmupSeconds} s warm-up + {durationSeconds} s measured"));
@@ -213,11 +219,14 @@ internal sealed class Benchmark(BenchOptions options)
             () =>
             {
                 cpu.Start();
+                scheduler.Start();
                 before = metricsOf is null ? null : GroupCommitSizes.FetchAsync(scraper, metricsOf, cancellationToken);
                 walBefore = database is null ? null : WalUse.ReadAsync(database, cancellationToken);
             },
             cancellationToken);
         var used = cpu.Stop();
+        var waited = scheduler.Stop();
+        Console.WriteLine(Inv($"  scheduler: {waited?.ToString() ?? "no scheduler statistics"}"));
         WalUse? wal = null;
         if (database is not null && walBefore is not null)
         {
@@ -240,7 +249,7 @@ internal sealed class Benchmark(BenchOptions options)
             Console.WriteLine(Inv($"  store: {store?.ToString() ?? "not exported"}"));
         }
 
-        return (window, used, batches, store, runtime, wal);
+        return (window, used, batches, store, runtime, wal, waited);
     }
 
     private static async Task WaitDeliveredAsync(RequestLog log, CancellationToken cancellationToken)
@@ -361,6 +370,9 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
     public Func<TimeSpan>? CpuTime => _child is { } child
         ? () => child.CpuTime
         : _pid is { } pid ? () => ProcessCpu(pid) : null;
+
+    /// <summary>The service's process, when the benchmark knows it.</summary>
+    public int? Pid => _pid;
 
     public long? RssKb => _pid is { } pid ? MemorySampler.ReadStatusKb(pid, "VmRSS:") : null;
 

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace CallNotify.Bench;
 
 /// <summary>The machine the figures came from, as the results file names it.</summary>
-internal sealed record Machine(string Host, int Cores, string CpuModel, string Memory, string Os, string DotNet, string LoadAverage)
+internal sealed record Machine(string Host, int Cores, string CpuModel, string Memory, string Os, string DotNet, string LoadAverage, double? WakeUpRoundTripUs)
 {
     public static Machine Describe() => new(
         Environment.MachineName,
@@ -13,7 +13,8 @@ internal sealed record Machine(string Host, int Cores, string CpuModel, string M
         MemTotal(),
         Kernel() is { } kernel ? $"{OsRelease()}, Linux {kernel}" : OsRelease(),
         RuntimeInformation.FrameworkDescription,
-        ReadLoadAverage());
+        ReadLoadAverage(),
+        RunQueueMeter.WakeUpRoundTripMicroseconds());
 
     /// <summary><c>/proc/loadavg</c>'s 1, 5 and 15 minute averages: how busy the machine was, other work included.</summary>
     public static string ReadLoadAverage()

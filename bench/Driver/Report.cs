@@ -16,7 +16,7 @@ internal static class Report
         var md = new StringBuilder();
         md.AppendLine(Inv($"# CallNotify benchmark, {run.Started:yyyy-MM-dd HH:mm} UTC"));
         md.AppendLine();
-        md.AppendLine(Inv($"- **Machine:** `{run.Machine.Host}`, {run.Machine.Cores} cores ({run.Machine.CpuModel}), {run.Machine.Memory} RAM, {run.Machine.Os}"));
+        md.AppendLine(Inv($"- **Machine:** `{run.Machine.Host}`, {run.Machine.Cores} cores ({run.Machine.CpuModel}), {run.Machine.Memory} RAM, {run.Machine.Os}{WakeUp(run.Machine.WakeUpRoundTripUs)}"));
         md.AppendLine(Inv($"- **Runtime:** {run.Machine.DotNet}; CallNotify (src/ at {run.Commit}) built in Release, `ASPNETCORE_ENVIRONMENT=Production`, logging at Warning"));
         md.AppendLine(Inv($"- **PostgreSQL:** {run.Postgres}, same machine, a database per scenario, its tables seeded before measuring with {BenchDatabase.SeededNotifications:N0} past notifications (each with a delivery and two events) and {BenchDatabase.SeededBindings:N0} bindings of other callees, then VACUUMed and ANALYZEd{(BenchDatabase.CheckpointRefused ? " (the server refused the CHECKPOINT after them)" : " and checkpointed")}"));
         md.AppendLine(Inv($"- **Load average** (1/5/15 min) before the run: {run.Machine.LoadAverage}; after: {run.LoadAfter}. Other work shared the machine: compare ratios within one run."));
@@ -78,6 +78,11 @@ internal static class Report
                 details.Add(Inv($"PostgreSQL: {wal.Describe(r.AnsweredInWindow)}"));
             }
 
+            if (r.RunQueue is { } runQueue)
+            {
+                details.Add(Inv($"scheduler: {runQueue.Describe(r.AnsweredInWindow)}"));
+            }
+
             if (r.HighWaterMarkKb is not null)
             {
                 details.Add(Inv($"service VmHWM {Mb(r.HighWaterMarkKb)} MB, at most {r.PeakThreads} threads"));
@@ -88,7 +93,7 @@ internal static class Report
         }
 
         md.AppendLine();
-        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). Store, mean: per lane (`lookup` the callee lookups, `write` the records an answer waits for, `append` the delivery events, which may wait), how long a caller waited for its share, queueing included, how long the shared round trip took, and how many callers it served, from the service's `callnotify_store_wait_duration_seconds` and `callnotify_store_round_trip_duration_seconds`. Runtime: from the service's `System.Runtime` meter over the measured window, bytes allocated and thread-pool work items per 200 answer, garbage collections by generation, and the time they paused the process. PostgreSQL: WAL bytes, records and full-page images, and the database's committed transactions (the lookups' read-only ones included), per 200 answer, from `pg_stat_wal` and `pg_stat_database` over the measured window. The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main, then `bench/run.sh --baseline <that report>` on the change, back to back; the Targets table then checks them. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
+        md.AppendLine("Throughput counts 200 answers completed in the measured window. Latencies are over the requests sent in it: webhook = request sent → answer read; end-to-end = request sent → the notification reached the receiver (WebSocket frame read by the client; FCM message read by the fake FCM server). Errors, lost and unrecorded count the whole run, warm-up included. RSS is the service's resident memory, sampled every 100 ms from `/proc/<pid>/status` (MB = 10^6 bytes). Service CPU per request = the service's CPU time in the measured window / the 200 answers in it (less sensitive to other work on the machine than throughput); PostgreSQL CPU per request likewise. Writes per transaction: what the group commit put in each PostgreSQL transaction in the measured window (a webhook's record, each delivery result, each ack), read from the service's `callnotify_store_group_commit_size` histogram, as the upper bounds of its buckets (1, 2, 4, … 256). Store, mean: per lane (`lookup` the callee lookups, `write` the records an answer waits for, `append` the delivery events, which may wait), how long a caller waited for its share, queueing included, how long the shared round trip took, and how many callers it served, from the service's `callnotify_store_wait_duration_seconds` and `callnotify_store_round_trip_duration_seconds`. Runtime: from the service's `System.Runtime` meter over the measured window, bytes allocated and thread-pool work items per 200 answer, garbage collections by generation, and the time they paused the process. Scheduler: from the kernel's `/proc/<pid>/task/<tid>/schedstat` over the measured window, summed over each process's threads (PostgreSQL's backends included): the threads that were ready to run but waited for a CPU, on average, the mean wait before each time slice, and the time slices run per 200 answer; the machine line's wake-up round trip is two idle threads of the driver waking each other through a pipe before the run. PostgreSQL: WAL bytes, records and full-page images, and the database's committed transactions (the lookups' read-only ones included), per 200 answer, from `pg_stat_wal` and `pg_stat_database` over the measured window. The p99 and PostgreSQL-CPU targets of issue #14 are relative (at most half, at most 40 % of the current main's): run `bench/run.sh` on main, then `bench/run.sh --baseline <that report>` on the change, back to back; the Targets table then checks them. CPU is in cores (1.00 = one core busy all the time) over the measured window; PostgreSQL is the postmaster and its backends (when the driver knows its PID); \"machine\" is every process, other work included.");
         return md.ToString();
     }
 
@@ -152,6 +157,10 @@ internal static class Report
     private static string Count(long? n) => n is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "—";
 
     private static string Mb(long? kb) => kb is { } v ? (v * 1024 / 1e6).ToString("0", CultureInfo.InvariantCulture) : "—";
+
+    /// <summary>", two threads wake each other in 117 µs (a pipe's round trip, idle machine)", or nothing when not measured.</summary>
+    private static string WakeUp(double? microseconds) =>
+        microseconds is { } us ? Inv($"; two threads wake each other in {us:0.0} µs (a pipe's round trip on the idle machine)") : string.Empty;
 
     private static string Cores(double? cores) => cores is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "—";
 

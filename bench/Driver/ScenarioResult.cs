@@ -80,6 +80,9 @@ internal sealed class ScenarioResult
     /// <summary>PostgreSQL's WAL and the database's commits over the measured window; null when not known.</summary>
     public WalUse? Wal { get; set; }
 
+    /// <summary>How long the service's, PostgreSQL's and the driver's threads waited for a CPU in the measured window; null when not known.</summary>
+    public RunQueueUse? RunQueue { get; set; }
+
     /// <summary>The most threads the service had (a climbing count hints at thread-pool starvation).</summary>
     public long? PeakThreads { get; set; }
 
