@@ -131,6 +131,19 @@ public static class DependencyInjection
     /// <summary>The session setting that makes PostgreSQL keep one generic plan per prepared statement.</summary>
     internal const string GenericPlans = "-c plan_cache_mode=force_generic_plan";
 
+    /// <summary>The session setting that keeps sequential scans out of the batched statements' plans.</summary>
+    internal const string IndexScans = "-c enable_seqscan=off";
+
+    /// <summary>Appends <paramref name="option"/> to the connection's Options unless they already set <paramref name="setting"/>.</summary>
+    private static void AddOption(NpgsqlConnectionStringBuilder connection, string setting, string option)
+    {
+        var options = connection.Options;
+        if (options is null || !options.Contains(setting, StringComparison.OrdinalIgnoreCase))
+        {
+            connection.Options = string.IsNullOrWhiteSpace(options) ? option : options + " " + option;
+        }
+    }
+
     /// <summary>
     /// The key of the data source of the batched statements (the group commit's writes and the grouped callee lookup):
     /// the same database as the other, its own pool, generic plans (see <see cref="CreateDataSource"/>).
@@ -183,12 +196,16 @@ public static class DependencyInjection
         // 16 and 256 rows (BatchPlanTests). The session lookup sets its own mode back to auto (PostgresCalleeLookup),
         // and the other statements keep PostgreSQL's choice: the takeover scan's generic plan is ten times slower than
         // its custom one. A connection string whose Options set plan_cache_mode keeps its own.
-        var options = builder.ConnectionStringBuilder.Options;
-        if (genericPlans && (options is null || !options.Contains("plan_cache_mode", StringComparison.OrdinalIgnoreCase)))
+        //
+        // A generic plan is made at a statement's first run on a connection and kept until the table's statistics change:
+        // one made while live_sessions held a few rows read the whole table for each callee once it held thousands,
+        // until autovacuum analyzed it again. Every batched statement reads its rows through an index by design, so
+        // their sessions also rule out sequential scans (BatchPlanTests): a plan made on a small table is then the one
+        // a large table needs. A connection string whose Options set either setting keeps its own.
+        if (genericPlans)
         {
-            builder.ConnectionStringBuilder.Options = string.IsNullOrWhiteSpace(options)
-                ? GenericPlans
-                : options + " " + GenericPlans;
+            AddOption(builder.ConnectionStringBuilder, "plan_cache_mode", GenericPlans);
+            AddOption(builder.ConnectionStringBuilder, "enable_seqscan", IndexScans);
         }
 
         // Nothing here runs inside a System.Transactions scope: opening a connection need not look for one.

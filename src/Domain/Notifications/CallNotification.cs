@@ -10,6 +10,13 @@ public sealed class CallNotification
 {
     public const int MaxFieldLength = 256;
 
+    /// <summary>
+    /// The most deliveries one notification has: their ids are numbered from its own (<see cref="Ids.Numbered"/>).
+    /// Far above what a callee can have (<c>Bindings:MaxPerIdentity</c> bindings and
+    /// <c>WebSocket:MaxSessionsPerIdentity</c> sessions).
+    /// </summary>
+    public const int MaxDeliveries = Ids.MaxNumbered;
+
     private readonly List<Delivery> _deliveries = [];
 
     // For EF Core.
@@ -52,6 +59,10 @@ public sealed class CallNotification
 
     public IReadOnlyList<Delivery> Deliveries => _deliveries;
 
+    /// <summary>
+    /// A notification with one delivery to each of <paramref name="targets"/>: <see cref="Arrive"/>, then
+    /// <see cref="IncomingCall.Ring"/>.
+    /// </summary>
     public static CallNotification Receive(
         AccountSid accountSid,
         string twiMessageId,
@@ -63,7 +74,25 @@ public sealed class CallNotification
         ReadOnlyMemory<byte> rawBody,
         DateTimeOffset receivedAt,
         TimeSpan inviteTtl,
-        IReadOnlyCollection<DeliveryTarget> targets)
+        IReadOnlyCollection<DeliveryTarget> targets) =>
+        Arrive(accountSid, twiMessageId, callSid, from, to, identity, messageType, rawBody, receivedAt, inviteTtl).Ring(targets);
+
+    /// <summary>
+    /// The call as it arrived, before its callee's clients are known: its fields checked (a too long <c>twi_from</c>
+    /// truncated), its id given and its invite's end set. A store looks the callee up and records it
+    /// (<see cref="IncomingCall.Ring"/>), on PostgreSQL in one statement.
+    /// </summary>
+    public static IncomingCall Arrive(
+        AccountSid accountSid,
+        string twiMessageId,
+        string callSid,
+        string? from,
+        string to,
+        ClientIdentity identity,
+        string messageType,
+        ReadOnlyMemory<byte> rawBody,
+        DateTimeOffset receivedAt,
+        TimeSpan inviteTtl)
     {
         RequireField("twi_message_id", twiMessageId);
         RequireField("twi_call_sid", callSid);
@@ -77,28 +106,51 @@ public sealed class CallNotification
             throw new ArgumentOutOfRangeException(nameof(inviteTtl), inviteTtl, "The invite TTL is positive.");
         }
 
+        return new IncomingCall(
+            Ids.New(Ids.NotificationPrefix, receivedAt),
+            accountSid,
+            twiMessageId,
+            callSid,
+            from is null ? null : Text.Truncate(from, MaxFieldLength),
+            to,
+            identity,
+            messageType,
+            rawBody.ToArray(),
+            receivedAt,
+            receivedAt + inviteTtl);
+    }
+
+    /// <summary>The notification of <paramref name="call"/> with one delivery per target, numbered in their order.</summary>
+    internal static CallNotification Ring(IncomingCall call, IReadOnlyCollection<DeliveryTarget> targets)
+    {
         if (targets.Count == 0)
         {
             throw new DomainException("twi_to", "A call notification is recorded only for a callee with at least one client.");
         }
 
+        if (targets.Count > MaxDeliveries)
+        {
+            throw new DomainException("twi_to", $"A call notification goes to at most {MaxDeliveries} clients.");
+        }
+
         var notification = new CallNotification
         {
-            Id = Ids.New(Ids.NotificationPrefix, receivedAt),
-            AccountSid = accountSid,
-            TwiMessageId = twiMessageId,
-            CallSid = callSid,
-            From = from is null ? null : Text.Truncate(from, MaxFieldLength),
-            To = to,
-            Identity = identity,
-            MessageType = messageType,
-            RawBody = rawBody.ToArray(),
-            ReceivedAt = receivedAt,
-            ExpiresAt = receivedAt + inviteTtl,
+            Id = call.Id,
+            AccountSid = call.AccountSid,
+            TwiMessageId = call.TwiMessageId,
+            CallSid = call.CallSid,
+            From = call.From,
+            To = call.To,
+            Identity = call.Identity,
+            MessageType = call.MessageType,
+            RawBody = call.RawBody,
+            ReceivedAt = call.ReceivedAt,
+            ExpiresAt = call.ExpiresAt,
         };
+        var ordinal = 0;
         foreach (var target in targets)
         {
-            notification._deliveries.Add(Delivery.ForTarget(notification.Id, target, receivedAt));
+            notification._deliveries.Add(Delivery.ForTarget(notification.Id, ordinal++, target, call.ReceivedAt));
         }
 
         return notification;

@@ -94,9 +94,10 @@ public sealed class Delivery
         return _events;
     }
 
-    internal static Delivery ForTarget(string notificationId, DeliveryTarget target, DateTimeOffset now) => new()
+    /// <summary>Delivery number <paramref name="ordinal"/> (from 0) of its notification: its id is numbered from the notification's.</summary>
+    internal static Delivery ForTarget(string notificationId, int ordinal, DeliveryTarget target, DateTimeOffset now) => new()
     {
-        Id = Ids.New(Ids.DeliveryPrefix, now),
+        Id = Ids.Numbered(Ids.DeliveryPrefix, notificationId, ordinal),
         NotificationId = notificationId,
         BindingId = target.BindingId,
         SessionId = target.SessionId,

@@ -21,4 +21,11 @@ internal static class StoreErrors
     /// </summary>
     public static bool IsEventConflict(PostgresException exception) =>
         exception.SqlState == PostgresErrorCodes.UniqueViolation && exception.TableName == "delivery_events";
+
+    /// <summary>
+    /// True when a plain Npgsql write recorded a message (account, twi_message_id) that another transaction recorded
+    /// first, between the write's check and its insert.
+    /// </summary>
+    public static bool IsMessageConflict(PostgresException exception) =>
+        exception.SqlState == PostgresErrorCodes.UniqueViolation && exception.TableName == "call_notifications";
 }

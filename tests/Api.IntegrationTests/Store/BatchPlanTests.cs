@@ -1,11 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using CallNotify.Api.IntegrationTests.Support;
+using CallNotify.Application.Common.Options;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Persistence;
 using CallNotify.Infrastructure.Persistence.Postgres;
 using Npgsql;
+using InfrastructureSetup = CallNotify.Infrastructure.DependencyInjection;
 
 namespace CallNotify.Api.IntegrationTests.Store;
 
@@ -116,6 +118,101 @@ public sealed class BatchPlanTests
         }
     }
 
+    [Test]
+    public async Task TheRecordReadsOnlyItsCalleesClientsAndComparesEachRowWithABoundedNumberOfOthers(
+        [Values(1, 16, 256)] int batch, [Values("force_custom_plan", "force_generic_plan")] string planMode)
+    {
+        _planMode = planMode;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await SeedCalleesAsync(run, batch);
+        var records = Enumerable.Range(1, batch).Select(i => (GroupWrite)new NotificationRecord(Incoming($"{run}-{i}"))).ToList();
+
+        var record = await ExplainAsync(NotificationRecord.Statement.Build(records));
+
+        TestContext.Out.WriteLine($"batch {batch}, {planMode}: join filters discarded {record.RemovedByJoinFilter} rows, {record.Examined} binding rows examined");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(record.Applied, Is.EqualTo(2 * batch), "each call recorded with its callee's binding and session");
+            Assert.That(record.RemovedByJoinFilter, Is.LessThanOrEqualTo(4 * batch));
+            Assert.That(record.Examined, Is.LessThanOrEqualTo((4 * batch) + 16), "the record reads its callees' bindings, not the table");
+        }
+    }
+
+    /// <remarks>
+    /// The batched statements' data source keeps one generic plan per statement, made at its first run on a connection
+    /// and kept until the table's statistics change. A plan made while <c>live_sessions</c> held a few rows must not read
+    /// the whole table for each callee once it holds thousands, before anything has analyzed it again.
+    /// </remarks>
+    [Test]
+    public async Task TheRecordsGenericPlanMadeWhileSessionsWereFewReadsOnlyItsCalleesOnceTheyAreMany()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var batched = InfrastructureSetup.CreateDataSource(_store.ConnectionString, new StoreBudgetOptions(), genericPlans: true);
+        var options = new NpgsqlConnectionStringBuilder(batched.ConnectionString).Options;
+        await batched.DisposeAsync();
+        await using (var quiet = _dataSource.CreateCommand("ALTER TABLE live_sessions SET (autovacuum_enabled = false); DELETE FROM live_sessions; ANALYZE live_sessions"))
+        {
+            await quiet.ExecuteNonQueryAsync();
+        }
+
+        await SeedCalleesAsync(run, 4);
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_store.ConnectionString) { Options = options }.ConnectionString);
+        await connection.OpenAsync();
+        var first = NotificationRecord.Statement.Build([.. Enumerable.Range(1, 4).Select(i => (GroupWrite)new NotificationRecord(Incoming($"{run}-{i}")))]);
+        await using (var prepare = new NpgsqlCommand("PREPARE kept AS " + first.CommandText, connection))
+        {
+            await prepare.ExecuteNonQueryAsync();
+        }
+
+        await using (var small = new NpgsqlCommand($"EXECUTE kept({Arguments(first)})", connection))
+        {
+            await small.ExecuteNonQueryAsync();
+        }
+
+        await using (var grow = _dataSource.CreateCommand($"""
+            INSERT INTO live_sessions (id, instance_id, account_sid, "identity", connected_at)
+            SELECT 'WS{run}many' || g, 'IN{run}', 'AC0123456789abcdef0123456789abcdef', '{run}-many-' || g, now()
+            FROM generate_series(1, 5000) g
+            """))
+        {
+            await grow.ExecuteNonQueryAsync();
+        }
+
+        var again = NotificationRecord.Statement.Build([.. Enumerable.Range(1, 4).Select(i => (GroupWrite)new NotificationRecord(Incoming($"{run}-{i}")))]);
+        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE kept({Arguments(again)})", connection);
+        var plan = JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!).RootElement[0].GetProperty("Plan");
+        var examined = Examined(plan, "live_sessions");
+
+        TestContext.Out.WriteLine($"options '{options}': {examined} live_sessions rows examined for 4 callees among 5,004 sessions");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(plan.GetProperty("Actual Rows").GetInt64(), Is.EqualTo(8), "each call recorded with its callee's binding and session");
+            Assert.That(examined, Is.LessThanOrEqualTo(16), "the kept plan reads each callee's sessions by index, not the table");
+        }
+    }
+
+    /// <summary>Callees <c>{run}-1</c> … <c>{run}-{count}</c>, each with one active FCM binding and one live session on a fresh instance.</summary>
+    private async Task SeedCalleesAsync(string run, int count)
+    {
+        await using var seed = _dataSource.CreateCommand($"""
+            INSERT INTO bindings (id, account_sid, "identity", channel, address, address_hash, environment, app_id, status,
+                                  inactive_reason, created_at, updated_at, expires_at, last_delivery_at)
+            SELECT 'BD{run}' || g, 'AC0123456789abcdef0123456789abcdef', '{run}-' || g, 'fcm', '{run}-token-' || g,
+                   md5('{run}' || g) || md5('{run}-' || g), 'production', NULL, 'active', NULL, now(), now(), now() + interval '1 day', NULL
+            FROM generate_series(1, {count}) g;
+            INSERT INTO instances (id, heartbeat_at) VALUES ('IN{run}', now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now();
+            INSERT INTO live_sessions (id, instance_id, account_sid, "identity", connected_at)
+            SELECT 'WS{run}' || g, 'IN{run}', 'AC0123456789abcdef0123456789abcdef', '{run}-' || g, now()
+            FROM generate_series(1, {count}) g;
+            """);
+        await seed.ExecuteNonQueryAsync();
+    }
+
+    private static IncomingCall Incoming(string identity) =>
+        CallNotification.Arrive(
+            AccountSid.Parse("AC0123456789abcdef0123456789abcdef"), "WB" + Guid.NewGuid().ToString("N"), "CA1", "client:alice", "client:" + identity,
+            ClientIdentity.Parse(identity), "twilio.voice.call", Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30));
+
     private static CallNotification Notification(int clients) =>
         CallNotification.Receive(
             AccountSid.Parse("AC0123456789abcdef0123456789abcdef"), "WB" + Guid.NewGuid().ToString("N"), "CA1", "client:alice", "client:bob",
@@ -137,11 +234,7 @@ public sealed class BatchPlanTests
             await prepare.ExecuteNonQueryAsync();
         }
 
-        // EXPLAIN EXECUTE takes no bound parameters: the arrays go in as array literals, typed by the PREPARE.
-        var arguments = string.Join(", ", statement.Parameters.Select(p => p.Value is IFormattable scalar and not DateTimeOffset
-            ? scalar.ToString(null, System.Globalization.CultureInfo.InvariantCulture)
-            : ArrayLiteral(p.Value!)));
-        await using var command = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE measured({arguments})", connection);
+        await using var command = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE measured({Arguments(statement)})", connection);
 
         var json = (string)(await command.ExecuteScalarAsync())!;
         await using (var deallocate = new NpgsqlCommand("DEALLOCATE measured", connection))
@@ -152,6 +245,15 @@ public sealed class BatchPlanTests
         var plan = JsonDocument.Parse(json).RootElement[0].GetProperty("Plan");
         return (Sum(plan, "Rows Removed by Join Filter"), plan.GetProperty("Actual Rows").GetInt64(), Examined(plan, "bindings"));
     }
+
+    /// <summary>
+    /// The statement's parameters as EXECUTE's arguments: EXPLAIN EXECUTE takes no bound parameters, so the arrays go in
+    /// as array literals, typed by the PREPARE.
+    /// </summary>
+    private static string Arguments(NpgsqlBatchCommand statement) =>
+        string.Join(", ", statement.Parameters.Select(p => p.Value is IFormattable scalar and not DateTimeOffset
+            ? scalar.ToString(null, System.Globalization.CultureInfo.InvariantCulture)
+            : ArrayLiteral(p.Value!)));
 
     private static string ArrayLiteral(object array)
     {

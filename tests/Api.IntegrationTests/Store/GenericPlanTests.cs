@@ -83,7 +83,7 @@ public sealed class GenericPlanTests
     }
 
     [Test]
-    public async Task OnlyTheBatchedDataSourceAsksForGenericPlansAndOptionsGivenAreKept()
+    public async Task OnlyTheBatchedDataSourceAsksForGenericPlansAndIndexScansAndOptionsGivenAreKept()
     {
         static string? Options(NpgsqlDataSource dataSource) => new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Options;
 
@@ -91,13 +91,15 @@ public sealed class GenericPlanTests
         await using var batched = InfrastructureSetup.CreateDataSource(Server, Budget, genericPlans: true);
         await using var other = InfrastructureSetup.CreateDataSource(Server, Budget);
         await using var ownMode = InfrastructureSetup.CreateDataSource(Server + ";Options=-c plan_cache_mode=force_custom_plan", Budget, genericPlans: true);
+        await using var ownScans = InfrastructureSetup.CreateDataSource(Server + ";Options=-c enable_seqscan=on", Budget, genericPlans: true);
         await using var ownOptions = InfrastructureSetup.CreateDataSource(Server + ";Options=-c search_path=public", Budget, genericPlans: true);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Options(batched), Is.EqualTo("-c plan_cache_mode=force_generic_plan"));
+            Assert.That(Options(batched), Is.EqualTo("-c plan_cache_mode=force_generic_plan -c enable_seqscan=off"));
             Assert.That(Options(other), Is.Null.Or.Empty);
-            Assert.That(Options(ownMode), Is.EqualTo("-c plan_cache_mode=force_custom_plan"), "a mode the operator chose is kept");
-            Assert.That(Options(ownOptions), Is.EqualTo("-c search_path=public -c plan_cache_mode=force_generic_plan"));
+            Assert.That(Options(ownMode), Is.EqualTo("-c plan_cache_mode=force_custom_plan -c enable_seqscan=off"), "a mode the operator chose is kept");
+            Assert.That(Options(ownScans), Is.EqualTo("-c enable_seqscan=on -c plan_cache_mode=force_generic_plan"), "so is a scan setting");
+            Assert.That(Options(ownOptions), Is.EqualTo("-c search_path=public -c plan_cache_mode=force_generic_plan -c enable_seqscan=off"));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using CallNotify.Api.IntegrationTests.Support;
 using CallNotify.Application.Common.Ports;
+using CallNotify.Domain.Bindings;
 using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 using CallNotify.Tests.Fakes;
@@ -25,6 +26,7 @@ public sealed class NotificationStoreContractTests(string kind)
     private InMemoryNotificationRepository? _memory;
     private INotificationStore _notifications = null!;
     private INotificationHistory _history = null!;
+    private IBindingRepository _bindings = null!;
     private DateTimeOffset _now;
 
     [OneTimeSetUp]
@@ -32,8 +34,9 @@ public sealed class NotificationStoreContractTests(string kind)
     {
         if (kind == "memory")
         {
-            _memory = new InMemoryNotificationRepository();
-            (_notifications, _history) = (_memory, _memory);
+            var bindings = new InMemoryBindingRepository();
+            _memory = new InMemoryNotificationRepository(bindings);
+            (_notifications, _history, _bindings) = (_memory, _memory, bindings);
             return;
         }
 
@@ -42,6 +45,7 @@ public sealed class NotificationStoreContractTests(string kind)
         _ = _app.BaseAddress;
         _notifications = _app.Services.GetRequiredService<INotificationStore>();
         _history = _app.Services.GetRequiredService<INotificationHistory>();
+        _bindings = _app.Services.GetRequiredService<IBindingRepository>();
     }
 
     [OneTimeTearDown]
@@ -119,6 +123,111 @@ public sealed class NotificationStoreContractTests(string kind)
             Assert.That(read.Deliveries.Select(d => d.Id), Is.EquivalentTo(notification.Deliveries.Select(d => d.Id)));
             Assert.That(read.Deliveries.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Pending));
             Assert.That(read.Deliveries.SelectMany(d => d.Events), Is.Empty);
+        }
+    }
+
+    private IncomingCall Arriving(string identity, string? messageId = null) =>
+        CallNotification.Arrive(
+            Account, messageId ?? "WB" + Guid.NewGuid().ToString("N"), "CA" + Guid.NewGuid().ToString("N"), "client:alice", "client:" + identity,
+            ClientIdentity.Parse(identity), "twilio.voice.call", Encoding.UTF8.GetBytes("{\"twi_to\":\"client:" + identity + "\"}"), _now,
+            TimeSpan.FromSeconds(30));
+
+    private async Task<Binding> BindAsync(string identity, ChannelKind channel = ChannelKind.Fcm, AccountSid? account = null, DateTimeOffset? registeredAt = null)
+    {
+        var binding = Binding.Register(
+            account ?? Account, ClientIdentity.Parse(identity), channel,
+            PushAddress.Parse(channel, channel == ChannelKind.Fcm ? "fcm-token-" + Guid.NewGuid().ToString("N") : Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())),
+            ApnsEnvironment.Production, null, registeredAt ?? _now.AddMinutes(-1), TimeSpan.FromDays(1));
+        await _bindings.AddAsync(binding, CancellationToken.None);
+        return binding;
+    }
+
+    [Test]
+    public async Task ACallIsRecordedWithOneNumberedDeliveryToEachActiveBindingOfItsCallee()
+    {
+        var identity = "record-" + Guid.NewGuid().ToString("N")[..8];
+        Binding[] active = [await BindAsync(identity), await BindAsync(identity, ChannelKind.ApnsVoip), await BindAsync(identity)];
+        var inactive = await BindAsync(identity);
+        await _bindings.UpdateAsync(inactive.Id, b => b.Deactivate(InactiveReasons.Unregistered, _now), CancellationToken.None);
+        await BindAsync(identity, registeredAt: _now.AddDays(-2));
+        await BindAsync(identity + "-other");
+        await BindAsync(identity, account: AccountSid.Parse(CallNotifyApp.OtherAccountSid));
+        var incoming = Arriving(identity);
+
+        var recording = await _notifications.RecordAsync(incoming, CancellationToken.None);
+        var read = await _notifications.FindAsync(Account, incoming.TwiMessageId, CancellationToken.None);
+
+        string[] byId = [.. active.Select(b => b.Id).Order(StringComparer.Ordinal)];
+        var recorded = recording.Notification;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(recording.Kind, Is.EqualTo(CallRecordingKind.Recorded));
+            Assert.That(recorded?.Id, Is.EqualTo(incoming.Id));
+            Assert.That(recorded?.Deliveries.Select(d => d.BindingId), Is.EqualTo(byId), "the active, unexpired bindings of this callee, by id");
+            Assert.That(recorded?.Deliveries.Select(d => d.Channel), Is.EqualTo(byId.Select(id => active.Single(b => b.Id == id).Channel)));
+            Assert.That(
+                recorded?.Deliveries.Select(d => d.Id),
+                Is.EqualTo(Enumerable.Range(0, 3).Select(i => Ids.Numbered(Ids.DeliveryPrefix, incoming.Id, i))),
+                "delivery i's id is numbered from the notification's");
+            Assert.That(recording.Bindings.Select(b => b.Id), Is.EqualTo(byId), "the bindings, as read with the record");
+            Assert.That(read?.Deliveries.Select(d => (d.Id, d.BindingId, d.Channel)), Is.EqualTo(recorded?.Deliveries.Select(d => (d.Id, d.BindingId, d.Channel))), "on record as answered");
+            Assert.That(read?.RawBody, Is.EqualTo(incoming.RawBody));
+            Assert.That(read?.ExpiresAt, Is.EqualTo(incoming.ExpiresAt));
+        }
+    }
+
+    [Test]
+    public async Task ACalleeWithoutClientsIsNotRecordedAndAKnownMessageIsNotRecordedAgain()
+    {
+        var identity = "record-" + Guid.NewGuid().ToString("N")[..8];
+        var nobody = Arriving(identity + "-nobody");
+        await BindAsync(identity);
+        var first = Arriving(identity);
+        var remembered = Arriving(identity);
+        await _notifications.TryRememberAsync(Account, remembered.TwiMessageId, NotificationOutcome.NoActiveClients, _now, CancellationToken.None);
+
+        var none = await _notifications.RecordAsync(nobody, CancellationToken.None);
+        var recorded = await _notifications.RecordAsync(first, CancellationToken.None);
+        var again = await _notifications.RecordAsync(Arriving(identity, first.TwiMessageId), CancellationToken.None);
+        var afterRemembered = await _notifications.RecordAsync(remembered, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(none.Kind, Is.EqualTo(CallRecordingKind.NoClients));
+            Assert.That(await _notifications.FindAsync(Account, nobody.TwiMessageId, CancellationToken.None), Is.Null);
+            Assert.That(recorded.Kind, Is.EqualTo(CallRecordingKind.Recorded));
+            Assert.That(again.Kind, Is.EqualTo(CallRecordingKind.AlreadyKnown), "(account, twi_message_id) is recorded once");
+            Assert.That((await _notifications.FindAsync(Account, first.TwiMessageId, CancellationToken.None))?.Id, Is.EqualTo(first.Id));
+            Assert.That(afterRemembered.Kind, Is.EqualTo(CallRecordingKind.AlreadyKnown), "a remembered message is never recorded");
+            Assert.That(await _notifications.FindAsync(Account, remembered.TwiMessageId, CancellationToken.None), Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task OfManyConcurrentRecordsOfOneMessageOneIsRecordedAndOfManyCalleesEachGetsItsOwn()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var bindings = new Dictionary<string, string>();
+        for (var k = 0; k < 8; k++)
+        {
+            bindings["record-" + run + "-" + k] = (await BindAsync("record-" + run + "-" + k)).Id;
+        }
+
+        var messageId = "WB" + Guid.NewGuid().ToString("N");
+        var sameMessage = await Task.WhenAll(Enumerable.Range(0, 16).Select(k => Task.Run(() =>
+            _notifications.RecordAsync(Arriving("record-" + run + "-" + (k % 8), messageId), CancellationToken.None))));
+        var calls = Enumerable.Range(0, 64).Select(k => Arriving("record-" + run + "-" + (k % 8))).ToList();
+        var many = await Task.WhenAll(calls.Select(c => Task.Run(() => _notifications.RecordAsync(c, CancellationToken.None))));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(sameMessage.Count(r => r.Kind == CallRecordingKind.Recorded), Is.EqualTo(1));
+            Assert.That(sameMessage.Count(r => r.Kind == CallRecordingKind.AlreadyKnown), Is.EqualTo(15));
+            for (var i = 0; i < calls.Count; i++)
+            {
+                Assert.That(many[i].Kind, Is.EqualTo(CallRecordingKind.Recorded));
+                Assert.That(many[i].Notification?.Deliveries.Select(d => d.BindingId), Is.EqualTo(new[] { bindings[calls[i].Identity.Value] }), $"call {i} rings its own callee");
+            }
         }
     }
 

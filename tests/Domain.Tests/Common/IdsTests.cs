@@ -42,6 +42,28 @@ public class IdsTests
         Assert.That(ids, Is.Unique);
     }
 
+    [Test]
+    public void NumberedIdsKeepTheParentsTimeAndAreDistinctPerNumberAndPerParent()
+    {
+        var first = Ids.New(Ids.NotificationPrefix, Start);
+        var second = Ids.New(Ids.NotificationPrefix, Start);
+        List<string> numbered = [.. Enumerable.Range(0, Ids.MaxNumbered).Select(i => Ids.Numbered(Ids.DeliveryPrefix, first, i))];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(numbered[0], Is.EqualTo("DL" + first[2..31] + "000"));
+            Assert.That(numbered[^1], Is.EqualTo("DL" + first[2..31] + "fff"));
+            Assert.That(numbered, Is.All.Matches<string>(id => Ids.IsValid(Ids.DeliveryPrefix, id)));
+            Assert.That(numbered, Is.Unique);
+            Assert.That(numbered, Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "number order is id order");
+            Assert.That(Ids.Numbered(Ids.DeliveryPrefix, second, 0), Is.Not.EqualTo(numbered[0]), "another parent, other ids");
+            Assert.That(numbered[0][2..14], Is.EqualTo(first[2..14]), "the parent's millisecond stays in front");
+            Assert.That(() => Ids.Numbered(Ids.DeliveryPrefix, first, Ids.MaxNumbered), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(() => Ids.Numbered(Ids.DeliveryPrefix, first, -1), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(() => Ids.Numbered(Ids.DeliveryPrefix, "NO12", 0), Throws.ArgumentException);
+        }
+    }
+
     [TestCase(null)]
     [TestCase("")]
     [TestCase("BD")]

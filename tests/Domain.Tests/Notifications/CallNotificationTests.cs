@@ -52,6 +52,46 @@ public class CallNotificationTests
     }
 
     [Test]
+    public void ACallRingsWithDeliveryNumberIToTargetIAndKeepsWhatArrived()
+    {
+        var incoming = CallNotification.Arrive(
+            Account, "WB1", "CA1", "client:" + new string('a', 248) + "\U0001F600", "client:bob", Bob, "twilio.voice.call", Body, ReceivedAt, InviteTtl);
+
+        var notification = incoming.Ring([DeliveryTarget.ForSession("WS2"), DeliveryTarget.ForBinding("BD1", ChannelKind.Fcm)]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(notification.Id, Is.EqualTo(incoming.Id));
+            Assert.That(Ids.IsValid(Ids.NotificationPrefix, incoming.Id), Is.True);
+            Assert.That(incoming.From, Has.Length.EqualTo(255), "twi_from is cut before the emoji, not inside it");
+            Assert.That(notification.From, Is.EqualTo(incoming.From));
+            Assert.That(notification.RawBody, Is.EqualTo(Body));
+            Assert.That(incoming.RawBody, Is.Not.SameAs(Body), "the body is copied when the call arrives");
+            Assert.That(notification.ExpiresAt, Is.EqualTo(ReceivedAt + InviteTtl));
+            Assert.That(
+                notification.Deliveries.Select(d => d.Id),
+                Is.EqualTo(new[] { Ids.Numbered(Ids.DeliveryPrefix, incoming.Id, 0), Ids.Numbered(Ids.DeliveryPrefix, incoming.Id, 1) }));
+            Assert.That(notification.Deliveries.Select(d => d.SessionId ?? d.BindingId), Is.EqualTo(new[] { "WS2", "BD1" }));
+            Assert.That(notification.Deliveries.Select(d => d.CreatedAt), Is.All.EqualTo(ReceivedAt));
+        }
+    }
+
+    [Test]
+    public void ACallRingsAtMostTheMostDeliveriesANotificationHas()
+    {
+        var incoming = CallNotification.Arrive(Account, "WB1", "CA1", null, "client:bob", Bob, "twilio.voice.call", Body, ReceivedAt, InviteTtl);
+        DeliveryTarget[] most = [.. Enumerable.Range(0, CallNotification.MaxDeliveries).Select(i => DeliveryTarget.ForSession("WS" + i))];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(incoming.Ring(most).Deliveries, Has.Count.EqualTo(CallNotification.MaxDeliveries));
+            Assert.That(
+                () => incoming.Ring([.. most, DeliveryTarget.ForSession("WS-one-more")]),
+                Throws.TypeOf<DomainException>().With.Property(nameof(DomainException.Field)).EqualTo("twi_to"));
+        }
+    }
+
+    [Test]
     public void ReceiveRequiresAtLeastOneTarget()
     {
         Assert.That(

@@ -40,21 +40,21 @@ public sealed class NotificationDispatcher(
     }
 
     /// <summary>
-    /// Enqueues the deliveries of <paramref name="notification"/> once <paramref name="recording"/> (the write that
-    /// records it) says it was recorded, for a webhook that stopped waiting for that write: nobody waits for the
-    /// outcome. Nothing is enqueued when the write fails or finds the message already recorded.
+    /// Enqueues the deliveries of the notification <paramref name="recording"/> (the write that records it) records,
+    /// for a webhook that stopped waiting for that write: nobody waits for the outcome. Nothing is enqueued when the
+    /// write fails or records nothing.
     /// </summary>
-    public void DispatchOnceRecorded(Task<bool> recording, CallNotification notification, IReadOnlyCollection<Binding> bindings)
+    public void DispatchOnceRecorded(Task<CallRecording> recording)
     {
         var trace = Activity.Current?.Context ?? default;
         _ = recording.ContinueWith(
             write =>
             {
-                if (write.IsCompletedSuccessfully && write.Result)
+                if (write.IsCompletedSuccessfully && write.Result is { Kind: CallRecordingKind.Recorded, Notification: { } notification } recorded)
                 {
                     logger.LogInformation(
                         "Notification {NotificationId} was recorded after its webhook stopped waiting; its deliveries start now", notification.Id);
-                    _ = Enqueue(notification, bindings, trace);
+                    _ = Enqueue(notification, recorded.Bindings, trace);
                 }
             },
             CancellationToken.None,

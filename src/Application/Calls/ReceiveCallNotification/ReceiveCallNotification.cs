@@ -91,26 +91,11 @@ public sealed class ReceiveCallNotificationHandler(
     private async Task<WebhookResult> RecordAndDispatchAsync(
         ReceiveCallNotificationCommand command, WebhookBody body, CancellationToken budget, CancellationToken cancellationToken)
     {
-        // 3. Lookup: every active client of (account, identity).
+        // 3. Lookup and record, in one step of the store: every active client of (account, identity) gets a delivery.
+        // The unique (account, twi_message_id) makes a repeat answer from the record.
         var account = body.AccountSid;
         var now = time.GetUtcNow();
-        var (active, live) = await notifications.FindCalleesAsync(account, body.Identity, now, budget).WaitAsync(budget);
-        if (active.Count == 0 && live.Count == 0)
-        {
-            // Nobody to ring, and the answer is remembered: the same signed request replayed later, when the callee is
-            // online, rings nobody either (SPEC §3 step 6). A message already recorded or remembered (a repeat, whose
-            // clients may have gone since) is answered from what was.
-            return await notifications.TryRememberAsync(account, body.MessageId, NotificationOutcome.NoActiveClients, now, budget).WaitAsync(budget)
-                ? new WebhookResult(WebhookVerdict.NoActiveClients)
-                : await ReplayAsync(body, budget);
-        }
-
-        // 4. Record, then dispatch. The unique (account, twi_message_id) makes a repeat answer from the record.
-        List<DeliveryTarget> targets = [
-            .. active.Select(b => DeliveryTarget.ForBinding(b.Id, b.Channel)),
-            .. live.Select(s => DeliveryTarget.ForSession(s.SessionId)),
-        ];
-        var notification = CallNotification.Receive(
+        var call = CallNotification.Arrive(
             account,
             body.MessageId,
             body.CallSid,
@@ -120,30 +105,37 @@ public sealed class ReceiveCallNotificationHandler(
             body.MessageType,
             command.Body,
             now,
-            options.Value.InviteTtl,
-            targets);
+            options.Value.InviteTtl);
 
         // The write is not abandoned with the wait: if it commits after this request stopped waiting, its deliveries
         // start then, as they would have here (a record with nobody dispatching it would ring only at takeover).
-        var recording = notifications.TryAddAsync(notification, CancellationToken.None);
-        bool added;
+        var recording = notifications.RecordAsync(call, CancellationToken.None);
+        CallRecording recorded;
         try
         {
-            added = await recording.WaitAsync(budget);
+            recorded = await recording.WaitAsync(budget);
         }
         catch (OperationCanceledException)
         {
-            dispatcher.DispatchOnceRecorded(recording, notification, active);
+            dispatcher.DispatchOnceRecorded(recording);
             throw;
         }
 
-        if (!added)
+        switch (recorded.Kind)
         {
-            return await ReplayAsync(body, budget);
+            case CallRecordingKind.NoClients:
+                // Nobody to ring, and the answer is remembered: the same signed request replayed later, when the callee
+                // is online, rings nobody either (SPEC §3 step 6). A message recorded or remembered meanwhile (a
+                // repeat, whose clients may have gone since) is answered from what was.
+                return await notifications.TryRememberAsync(account, body.MessageId, NotificationOutcome.NoActiveClients, now, budget).WaitAsync(budget)
+                    ? new WebhookResult(WebhookVerdict.NoActiveClients)
+                    : await ReplayAsync(body, budget);
+            case CallRecordingKind.AlreadyKnown:
+                return await ReplayAsync(body, budget);
         }
 
-        // 5. Answer at the first accepted delivery; the rest go on.
-        var outcome = await dispatcher.DispatchAsync(notification, active, cancellationToken);
+        // 4. Answer at the first accepted delivery; the rest go on.
+        var outcome = await dispatcher.DispatchAsync(recorded.Notification!, recorded.Bindings, cancellationToken);
         return WebhookResult.FromOutcome(outcome);
     }
 

@@ -15,6 +15,26 @@ public interface INotificationStore
     Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The webhook's record: looks up the callee's clients at the call's arrival and records the call with delivery
+    /// number <c>i</c> to client <c>i</c> (active bindings by id, then live sessions by id), unless (account,
+    /// twi_message_id) is already recorded or remembered. Cancelling stops the wait, not the write. This default is the
+    /// lookup, then <see cref="TryAddAsync"/>; on PostgreSQL one group-committed statement does both, so the webhook
+    /// waits for one round trip instead of two.
+    /// </summary>
+    async Task<CallRecording> RecordAsync(IncomingCall incoming, CancellationToken cancellationToken)
+    {
+        var (bindings, sessions) = await FindCalleesAsync(incoming.AccountSid, incoming.Identity, incoming.ReceivedAt, cancellationToken);
+        if (bindings.Count == 0 && sessions.Count == 0)
+        {
+            return CallRecording.NoClients;
+        }
+
+        Binding[] byId = [.. bindings.OrderBy(b => b.Id, StringComparer.Ordinal)];
+        var notification = incoming.Ring(CallRecording.Targets(byId, [.. sessions.OrderBy(s => s.SessionId, StringComparer.Ordinal)]));
+        return await TryAddAsync(notification, cancellationToken) ? CallRecording.Recorded(notification, byId) : CallRecording.AlreadyKnown;
+    }
+
+    /// <summary>
     /// Records the notification with its deliveries; false when (account, twi_message_id) is already recorded, or
     /// remembered (<see cref="TryRememberAsync"/>, or a purged record's).
     /// </summary>
@@ -82,6 +102,38 @@ public interface INotificationHistory
 /// <param name="Bindings">Active, unexpired bindings of the callee.</param>
 /// <param name="Sessions">Live sessions of the callee on any instance.</param>
 public sealed record CalleeClients(IReadOnlyList<Binding> Bindings, IReadOnlyList<LiveSession> Sessions);
+
+/// <summary>What <see cref="INotificationStore.RecordAsync"/> did with a call.</summary>
+public enum CallRecordingKind
+{
+    /// <summary>Recorded, with a delivery to each client the callee had.</summary>
+    Recorded,
+
+    /// <summary>The callee has no client: nothing was recorded.</summary>
+    NoClients,
+
+    /// <summary>(account, twi_message_id) was already recorded or remembered: nothing was recorded again.</summary>
+    AlreadyKnown,
+}
+
+/// <param name="Notification">The recorded notification, when <see cref="Kind"/> is <see cref="CallRecordingKind.Recorded"/>.</param>
+/// <param name="Bindings">The active bindings its deliveries go to, as read with it: their first attempts need no other read.</param>
+public sealed record CallRecording(CallRecordingKind Kind, CallNotification? Notification, IReadOnlyList<Binding> Bindings)
+{
+    public static readonly CallRecording NoClients = new(CallRecordingKind.NoClients, null, []);
+
+    public static readonly CallRecording AlreadyKnown = new(CallRecordingKind.AlreadyKnown, null, []);
+
+    public static CallRecording Recorded(CallNotification notification, IReadOnlyList<Binding> bindings) =>
+        new(CallRecordingKind.Recorded, notification, bindings);
+
+    /// <summary>One target per client, in the order of the store's contract: the bindings, then the sessions.</summary>
+    public static List<DeliveryTarget> Targets(IReadOnlyList<Binding> bindings, IReadOnlyList<LiveSession> sessions) =>
+    [
+        .. bindings.Select(b => DeliveryTarget.ForBinding(b.Id, b.Channel)),
+        .. sessions.Select(s => DeliveryTarget.ForSession(s.SessionId)),
+    ];
+}
 
 /// <summary>A pending delivery whose next attempt was due at <paramref name="DueAt"/> and did not happen.</summary>
 public sealed record StalledDelivery(string NotificationId, string DeliveryId, DateTimeOffset DueAt);

@@ -148,6 +148,7 @@ public sealed class GroupCommit : IAsyncDisposable
         foreach (var write in writes)
         {
             write.Applied = false;
+            write.Write.Reset();
             var index = groups.FindIndex(g => ReferenceEquals(g.Kind, write.Write.Kind));
             if (index < 0)
             {
@@ -167,11 +168,12 @@ public sealed class GroupCommit : IAsyncDisposable
         }
 
         await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
-        foreach (var (_, group) in groups)
+        foreach (var (kind, group) in groups)
         {
             while (await reader.ReadAsync().ConfigureAwait(false))
             {
-                group[checked((int)reader.GetInt64(0)) - 1].Applied = true;
+                var write = group[checked((int)reader.GetInt64(0)) - 1];
+                write.Applied |= kind.ReadRow(reader, write.Write);
             }
 
             // Moving past the last result reads the batch's commit: an error in it surfaces here, before anyone is

@@ -9,6 +9,14 @@ namespace CallNotify.Infrastructure.Persistence.Postgres;
 public abstract class GroupWrite(GroupWriteKind kind)
 {
     public GroupWriteKind Kind { get; } = kind;
+
+    /// <summary>
+    /// Forgets what an earlier run of this write read back (<see cref="GroupWriteKind.ReadRow"/>): the group commit runs
+    /// a write again, alone, after its batch rolled back.
+    /// </summary>
+    protected internal virtual void Reset()
+    {
+    }
 }
 
 /// <summary>
@@ -35,4 +43,11 @@ public abstract class GroupWriteKind(string name, string queryText)
     /// <c>WITH ORDINALITY</c>). A write not returned was not applied (an insert whose key was taken, as the statement defines).
     /// </summary>
     public abstract NpgsqlBatchCommand Build(IReadOnlyList<GroupWrite> writes);
+
+    /// <summary>
+    /// Reads one row the statement returned for <paramref name="write"/> (whose position the first column gave): true
+    /// when it says the write was applied. By default every row returned does; a statement that returns more than its
+    /// position reads the rest here.
+    /// </summary>
+    public virtual bool ReadRow(NpgsqlDataReader reader, GroupWrite write) => true;
 }

@@ -24,28 +24,20 @@ internal sealed class PostgresCalleeLookup : IAsyncDisposable
     /// <summary>Round trips in flight at once: one reads while the next batch fills.</summary>
     internal const int Readers = 2;
 
-    // Each callee's rows are read by a lateral index scan of its own, so the statement costs the same whatever plan
-    // PostgreSQL keeps for it: a generic plan of a plain join does not know the arrays' sizes and may hash-join a
-    // sequential scan of the whole table instead (BatchPlanTests).
-    private static readonly string BindingsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Binding, "b")}" + """
+    // Each callee's rows are read by a lateral index scan of its own (CalleeSql), so the statement costs the same
+    // whatever plan PostgreSQL keeps for it: a generic plan of a plain join does not know the arrays' sizes and may
+    // hash-join a sequential scan of the whole table instead (BatchPlanTests).
+    private static readonly string BindingsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Binding, "b")}" + $"""
 
         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(account_sid, "identity", now, position)
-        CROSS JOIN LATERAL (
-            SELECT * FROM bindings
-            WHERE bindings.account_sid = k.account_sid AND bindings."identity" = k."identity"
-              AND bindings.status = 'active' AND bindings.expires_at > k.now) AS b
+        CROSS JOIN LATERAL ({CalleeSql.ActiveBindings("k", "k.now")}) AS b
         ORDER BY k.position, b.id
         """;
 
-    private static readonly string SessionsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Session, "s")}" + """
+    private static readonly string SessionsSql = $"SELECT k.position, {StoreColumns.Qualified(StoreColumns.Session, "s")}" + $"""
 
         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(account_sid, "identity", position)
-        CROSS JOIN LATERAL (
-            SELECT live_sessions.* FROM live_sessions JOIN instances i ON i.id = live_sessions.instance_id
-            WHERE live_sessions.account_sid = k.account_sid AND live_sessions."identity" = k."identity" AND
-        """ + " " + PresenceSql.FreshHeartbeat + """
-
-        ) AS s
+        CROSS JOIN LATERAL ({CalleeSql.FreshSessions("k")}) AS s
         ORDER BY k.position, s.id
         """;
 

@@ -67,6 +67,28 @@ internal sealed class PostgresNotificationStore(
     public Task<CalleeClients> FindCalleesAsync(AccountSid accountSid, ClientIdentity identity, DateTimeOffset now, CancellationToken cancellationToken) =>
         callees.FindAsync(accountSid, identity, now, cancellationToken);
 
+    /// <summary>The lookup and the record in one group-committed statement (<see cref="NotificationRecord"/>).</summary>
+    public async Task<CallRecording> RecordAsync(IncomingCall incoming, CancellationToken cancellationToken)
+    {
+        var record = new NotificationRecord(incoming);
+        try
+        {
+            if (!await groupCommit.WriteAsync(record, cancellationToken))
+            {
+                return record.Known ? CallRecording.AlreadyKnown : CallRecording.NoClients;
+            }
+        }
+        catch (PostgresException ex) when (StoreErrors.IsMessageConflict(ex))
+        {
+            // Another transaction recorded the message between this one's check and its insert.
+            return CallRecording.AlreadyKnown;
+        }
+
+        var notification = incoming.Ring(record.Targets);
+        _recent.Remember(notification);
+        return CallRecording.Recorded(notification, record.Bindings);
+    }
+
     public async Task<bool> TryAddAsync(CallNotification notification, CancellationToken cancellationToken)
     {
         // Not inserted means (account, twi_message_id) was taken.
