@@ -153,6 +153,21 @@ internal sealed class CpuMeter(Func<TimeSpan>? service, int? postgresPid)
 
         long total = 0;
         var found = false;
+        foreach (var (pid, fields) in ProcessTree(root))
+        {
+            found |= pid == root;
+            total += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+
+        return found ? total : null;
+    }
+
+    /// <summary>
+    /// The process <paramref name="root"/> and its direct children, each with the fields of its <c>/proc/&lt;pid&gt;/stat</c>
+    /// after the command name ("state ppid … utime stime …"; the name may hold spaces).
+    /// </summary>
+    internal static IEnumerable<(int Pid, string[] Fields)> ProcessTree(int root)
+    {
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             var name = Path.GetFileName(directory);
@@ -171,18 +186,13 @@ internal sealed class CpuMeter(Func<TimeSpan>? service, int? postgresPid)
                 continue;
             }
 
-            // "pid (comm) state ppid … utime stime …": fields after the command name, which may hold spaces.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             var pid = int.Parse(name, CultureInfo.InvariantCulture);
-            var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            if (pid == root || ppid == root)
+            if (pid == root || int.Parse(fields[1], CultureInfo.InvariantCulture) == root)
             {
-                found |= pid == root;
-                total += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                yield return (pid, fields);
             }
         }
-
-        return found ? total : null;
     }
 
     /// <summary>Busy and total jiffies of all CPUs (the first line of <c>/proc/stat</c>; idle and iowait are not busy).</summary>

@@ -56,7 +56,8 @@ internal sealed class RunQueueMeter(int? servicePid, int? postgresPid)
 
         if (postgresPid is { } root)
         {
-            foreach (var pid in ChildrenAndSelf(root))
+            // The postmaster and its backends.
+            foreach (var (pid, _) in CpuMeter.ProcessTree(root))
             {
                 AddThreads(sample, pid, Postgres);
             }
@@ -91,36 +92,6 @@ internal sealed class RunQueueMeter(int? servicePid, int? postgresPid)
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
                 // The thread ended, or this kernel keeps no scheduler statistics.
-            }
-        }
-    }
-
-    /// <summary>The process and its direct children (PostgreSQL's backends are the postmaster's).</summary>
-    private static IEnumerable<int> ChildrenAndSelf(int root)
-    {
-        yield return root;
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            var name = Path.GetFileName(directory);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
-            {
-                continue;
-            }
-
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(directory, "stat"));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (int.Parse(fields[1], CultureInfo.InvariantCulture) == root)
-            {
-                yield return int.Parse(name, CultureInfo.InvariantCulture);
             }
         }
     }

@@ -16,33 +16,13 @@ internal sealed class NotificationInsert : GroupWrite
 {
     internal static readonly GroupWriteKind Statement = new InsertKind();
 
-    private readonly string _id;
-    private readonly string _accountSid;
-    private readonly string _twiMessageId;
-    private readonly string _callSid;
-    private readonly string? _from;
-    private readonly string _to;
-    private readonly string _identity;
-    private readonly string _messageType;
-    private readonly byte[] _rawBody;
-    private readonly DateTimeOffset _receivedAt;
-    private readonly DateTimeOffset _expiresAt;
+    private readonly NotificationRow _row;
     private readonly DeliveryRow[] _deliveries;
 
     public NotificationInsert(CallNotification notification)
         : base(Statement)
     {
-        _id = notification.Id;
-        _accountSid = notification.AccountSid.Value;
-        _twiMessageId = notification.TwiMessageId;
-        _callSid = notification.CallSid;
-        _from = notification.From;
-        _to = notification.To;
-        _identity = notification.Identity.Value;
-        _messageType = notification.MessageType;
-        _rawBody = notification.RawBody;
-        _receivedAt = notification.ReceivedAt;
-        _expiresAt = notification.ExpiresAt;
+        _row = NotificationRow.Of(notification);
         _deliveries = [.. notification.Deliveries.Select(DeliveryRow.Of)];
     }
 
@@ -79,17 +59,7 @@ internal sealed class NotificationInsert : GroupWrite
             var rows = writes.Cast<NotificationInsert>().ToArray();
             var command = new NpgsqlBatchCommand(Sql);
             var p = command.Parameters;
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._id)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._accountSid)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._twiMessageId)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._callSid)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._from)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._to)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._identity)]));
-            p.Add(PgParameters.TextArray([.. rows.Select(r => r._messageType)]));
-            p.Add(new NpgsqlParameter<byte[][]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, TypedValue = [.. rows.Select(r => r._rawBody)] });
-            p.Add(PgParameters.TimeArray([.. rows.Select(r => (DateTimeOffset?)r._receivedAt)]));
-            p.Add(PgParameters.TimeArray([.. rows.Select(r => (DateTimeOffset?)r._expiresAt)]));
+            NotificationRow.AddAll(p, [.. rows.Select(r => r._row)]);
             DeliveryRow[] deliveries = [.. rows.SelectMany(r => r._deliveries)];
             p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.Id)]));
             p.Add(PgParameters.TextArray([.. deliveries.Select(d => d.NotificationId)]));
@@ -200,21 +170,9 @@ internal sealed class NotificationRecord : GroupWrite
 
         public override NpgsqlBatchCommand Build(IReadOnlyList<GroupWrite> writes)
         {
-            var calls = writes.Cast<NotificationRecord>().Select(r => r._call).ToArray();
             var command = new NpgsqlBatchCommand(Sql);
-            var p = command.Parameters;
-            p.Add(new NpgsqlParameter<double> { TypedValue = PresenceTimings.Freshness.TotalSeconds });
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.Id)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.AccountSid.Value)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.TwiMessageId)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.CallSid)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.From)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.To)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.Identity.Value)]));
-            p.Add(PgParameters.TextArray([.. calls.Select(c => c.MessageType)]));
-            p.Add(new NpgsqlParameter<byte[][]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, TypedValue = [.. calls.Select(c => c.RawBody)] });
-            p.Add(PgParameters.TimeArray([.. calls.Select(c => (DateTimeOffset?)c.ReceivedAt)]));
-            p.Add(PgParameters.TimeArray([.. calls.Select(c => (DateTimeOffset?)c.ExpiresAt)]));
+            command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = PresenceTimings.Freshness.TotalSeconds });
+            NotificationRow.AddAll(command.Parameters, [.. writes.Cast<NotificationRecord>().Select(r => NotificationRow.Of(r._call))]);
             return command;
         }
 

@@ -4,6 +4,7 @@ using CallNotify.Domain.Common;
 using CallNotify.Domain.Notifications;
 using CallNotify.Infrastructure.Persistence.Configurations;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace CallNotify.Infrastructure.Persistence.Postgres;
 
@@ -99,7 +100,7 @@ internal static class StoreColumns
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }
 
-/// <summary>The columns of one <c>call_notifications</c> row, as read.</summary>
+/// <summary>The columns of one <c>call_notifications</c> row, as read or to be written, in <see cref="StoreColumns.Notification"/>'s order.</summary>
 internal sealed record NotificationRow(
     string Id,
     string AccountSid,
@@ -113,6 +114,28 @@ internal sealed record NotificationRow(
     DateTimeOffset ReceivedAt,
     DateTimeOffset ExpiresAt)
 {
+    public static NotificationRow Of(CallNotification n) =>
+        new(n.Id, n.AccountSid.Value, n.TwiMessageId, n.CallSid, n.From, n.To, n.Identity.Value, n.MessageType, n.RawBody, n.ReceivedAt, n.ExpiresAt);
+
+    public static NotificationRow Of(IncomingCall c) =>
+        new(c.Id, c.AccountSid.Value, c.TwiMessageId, c.CallSid, c.From, c.To, c.Identity.Value, c.MessageType, c.RawBody, c.ReceivedAt, c.ExpiresAt);
+
+    /// <summary>The columns of <see cref="StoreColumns.Notification"/>, one array each, in its order.</summary>
+    public static void AddAll(NpgsqlParameterCollection p, NotificationRow[] rows)
+    {
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.Id)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.AccountSid)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.TwiMessageId)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.CallSid)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.From)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.To)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.Identity)]));
+        p.Add(PgParameters.TextArray([.. rows.Select(r => r.MessageType)]));
+        p.Add(new NpgsqlParameter<byte[][]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, TypedValue = [.. rows.Select(r => r.RawBody)] });
+        p.Add(PgParameters.TimeArray([.. rows.Select(r => (DateTimeOffset?)r.ReceivedAt)]));
+        p.Add(PgParameters.TimeArray([.. rows.Select(r => (DateTimeOffset?)r.ExpiresAt)]));
+    }
+
     public CallNotification Restore(IEnumerable<Delivery> deliveries) => CallNotification.Restore(
         Id,
         Domain.Common.AccountSid.Restore(AccountSid),
