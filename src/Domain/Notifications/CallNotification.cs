@@ -133,27 +133,19 @@ public sealed class CallNotification
             throw new DomainException("twi_to", $"A call notification goes to at most {MaxDeliveries} clients.");
         }
 
-        var notification = new CallNotification
-        {
-            Id = call.Id,
-            AccountSid = call.AccountSid,
-            TwiMessageId = call.TwiMessageId,
-            CallSid = call.CallSid,
-            From = call.From,
-            To = call.To,
-            Identity = call.Identity,
-            MessageType = call.MessageType,
-            RawBody = call.RawBody,
-            ReceivedAt = call.ReceivedAt,
-            ExpiresAt = call.ExpiresAt,
-        };
-        var ordinal = 0;
-        foreach (var target in targets)
-        {
-            notification._deliveries.Add(Delivery.ForTarget(notification.Id, ordinal++, target, call.ReceivedAt));
-        }
-
-        return notification;
+        return Restore(
+            call.Id,
+            call.AccountSid,
+            call.TwiMessageId,
+            call.CallSid,
+            call.From,
+            call.To,
+            call.Identity,
+            call.MessageType,
+            call.RawBody,
+            call.ReceivedAt,
+            call.ExpiresAt,
+            targets.Select((target, ordinal) => Delivery.ForTarget(call.Id, ordinal, target, call.ReceivedAt)));
     }
 
     /// <summary>Rebuilds a notification exactly as stored, for a store that does not materialise entities itself.</summary>
