@@ -13,13 +13,19 @@ namespace CallNotify.Infrastructure.Twilio;
 /// is tried, so a valid signature also tells which account sent the request. Comparisons are constant-time.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do not use weak cryptographic algorithms", Justification = "HMAC-SHA1 is Twilio's signature algorithm; HMAC-SHA1 remains sound as a MAC.")]
-public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
+public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier, IDisposable
 {
     /// <summary>The length of the Base64 of an HMAC-SHA1 (20 bytes).</summary>
     private const int SignatureLength = 28;
 
     private readonly bool _enabled;
     private readonly (string AccountSid, byte[] Key)[] _keys;
+
+    /// <summary>
+    /// Each thread's keyed HMACs, one per entry of <see cref="_keys"/>, reset after every use: a one-shot HMAC sets up
+    /// the key (and, on OpenSSL 3, looks the algorithm up in its providers) on every call, twice per key and webhook.
+    /// </summary>
+    private readonly ThreadLocal<IncrementalHash[]> _macs;
     private readonly HashSet<string> _accounts;
     private readonly Dictionary<string, string> _primaryTokens;
 
@@ -36,6 +42,19 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
                 .Where(t => !string.IsNullOrEmpty(t))
                 .Select(t => (a.AccountSid!, Encoding.UTF8.GetBytes(t!)))),
         ];
+        _macs = new ThreadLocal<IncrementalHash[]>(
+            () => [.. _keys.Select(k => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, k.Key))],
+            trackAllValues: true);
+    }
+
+    public void Dispose()
+    {
+        foreach (var mac in _macs.Values.SelectMany(m => m))
+        {
+            mac.Dispose();
+        }
+
+        _macs.Dispose();
     }
 
     public bool IsConfigured(string accountSid) => _accounts.Contains(accountSid);
@@ -85,23 +104,29 @@ public sealed class TwilioSignatureVerifier : IWebhookSignatureVerifier
         string? signedBy = null;
 
         // Every key and variant is computed, match or not, so timing does not tell which account matched.
-        foreach (var (accountSid, key) in _keys)
+        var macs = _macs.Value!;
+        for (var i = 0; i < _keys.Length; i++)
         {
-            HMACSHA1.HashData(key, asGiven, computed);
-            var match = CryptographicOperations.FixedTimeEquals(computed, presented);
+            var match = Matches(macs[i], asGiven, computed, presented);
             if (alternate is not null)
             {
-                HMACSHA1.HashData(key, alternate, computed);
-                match |= CryptographicOperations.FixedTimeEquals(computed, presented);
+                match |= Matches(macs[i], alternate, computed, presented);
             }
 
             if (match)
             {
-                signedBy ??= accountSid;
+                signedBy ??= _keys[i].AccountSid;
             }
         }
 
         return signedBy is null ? SignatureVerdict.Invalid : SignatureVerdict.SignedByAccount(signedBy);
+    }
+
+    private static bool Matches(IncrementalHash mac, byte[] url, Span<byte> computed, ReadOnlySpan<byte> presented)
+    {
+        mac.AppendData(url);
+        mac.GetHashAndReset(computed);
+        return CryptographicOperations.FixedTimeEquals(computed, presented);
     }
 
     /// <summary>True when the URL's <c>bodySHA256</c> equals the lower-case hex SHA-256 of the body.</summary>

@@ -259,6 +259,40 @@ public sealed class TwilioSignatureVerifierTests
         }
     }
 
+    [Test]
+    public async Task OneVerifierGivesEachOfManyConcurrentCallersItsOwnVerdict()
+    {
+        // The keyed HMACs are reused per thread and reset after each use: no caller may see another's state, and a
+        // mismatch must not leave anything behind for the next verification on that thread.
+        using var verifier = new TwilioSignatureVerifier(Options.Create(new TwilioOptions
+        {
+            Accounts =
+            [
+                new TwilioAccountOptions { AccountSid = VectorAccount, AuthToken = VectorToken },
+                new TwilioAccountOptions { AccountSid = OtherAccount, AuthToken = "other-account-token" },
+            ],
+        }));
+
+        var wrong = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(() =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                var body = Encoding.UTF8.GetBytes($"{{\"n\":{worker * 1000 + i}}}");
+                var url = $"https://example.com/calls/notificationWebhook?n={i}&bodySHA256={Convert.ToHexStringLower(SHA256.HashData(body))}";
+                var (token, account) = i % 2 == 0 ? (VectorToken, VectorAccount) : ("other-account-token", OtherAccount);
+                var good = verifier.Verify(url, Sign(token, url), body);
+                var bad = verifier.Verify(url, Sign(token + "x", url), body);
+                if (good.SignedBy != account || bad.IsValid)
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+            }
+        })));
+
+        Assert.That(wrong, Is.Zero);
+    }
+
     private static TwilioSignatureVerifier Verifier(string accountSid, string token) =>
         new(Options.Create(new TwilioOptions { Accounts = [new TwilioAccountOptions { AccountSid = accountSid, AuthToken = token }] }));
 
