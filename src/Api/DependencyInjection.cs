@@ -19,7 +19,9 @@ public static class DependencyInjection
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton<AdminKeys>();
-        services.AddAuthentication(AdminKeyAuthenticationHandler.SchemeName)
+        // No default scheme: the admin key is the admin API's alone, named by its policy. A default one would run the
+        // admin key's handler on every request, each webhook's included, only to find no key (ADR 0034).
+        services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminKeyAuthenticationHandler.Policy, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());

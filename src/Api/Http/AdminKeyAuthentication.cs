@@ -110,9 +110,9 @@ public sealed class AdminKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        // Every request passes here (webhooks too, without a key): only one that presents a key costs a look at the
-        // failure count, and one out of failed attempts is refused before its key is compared
-        // (RateLimits:FailedAdminAuthPerMinute).
+        // Only the admin API's requests pass here (its policy names this scheme; there is no default one). Only one
+        // that presents a key costs a look at the failure count, and one out of failed attempts is refused before its
+        // key is compared (RateLimits:FailedAdminAuthPerMinute).
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {

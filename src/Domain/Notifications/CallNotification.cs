@@ -148,6 +148,35 @@ public sealed class CallNotification
             targets.Select((target, ordinal) => Delivery.ForTarget(call.Id, ordinal, target, call.ReceivedAt)));
     }
 
+    /// <summary>
+    /// This notification as it is now, sharing nothing that changes with it: a change to either is not seen by the other.
+    /// (The raw body is shared: nothing writes to it.) For a store that keeps the last state it wrote.
+    /// </summary>
+    public CallNotification Copy()
+    {
+        var copy = new CallNotification
+        {
+            Id = Id,
+            AccountSid = AccountSid,
+            TwiMessageId = TwiMessageId,
+            CallSid = CallSid,
+            From = From,
+            To = To,
+            Identity = Identity,
+            MessageType = MessageType,
+            RawBody = RawBody,
+            ReceivedAt = ReceivedAt,
+            ExpiresAt = ExpiresAt,
+        };
+        copy._deliveries.Capacity = _deliveries.Count;
+        foreach (var delivery in _deliveries)
+        {
+            copy._deliveries.Add(delivery.Copy());
+        }
+
+        return copy;
+    }
+
     /// <summary>Rebuilds a notification exactly as stored, for a store that does not materialise entities itself.</summary>
     public static CallNotification Restore(
         string id,

@@ -135,6 +135,27 @@ public sealed class Delivery
         return delivery;
     }
 
+    /// <summary>
+    /// This delivery as it is now, sharing nothing that changes: its events (which never change) and its folded state
+    /// (a record) are shared, its history list is its own.
+    /// </summary>
+    internal Delivery Copy()
+    {
+        var copy = new Delivery
+        {
+            Id = Id,
+            NotificationId = NotificationId,
+            BindingId = BindingId,
+            SessionId = SessionId,
+            Channel = Channel,
+            CreatedAt = CreatedAt,
+            _state = _state,
+            _foldedCount = _foldedCount,
+        };
+        copy._events.AddRange(InSequence());
+        return copy;
+    }
+
     /// <summary>Applies one attempt's result. A final delivery does not change again.</summary>
     internal bool Apply(DeliveryResult result, DateTimeOffset now, DateTimeOffset? retryAt = null)
     {

@@ -52,6 +52,42 @@ public class CallNotificationTests
     }
 
     [Test]
+    public void ACopyHasTheSameHistoryAndStateAndNeitherSeesTheOthersChanges()
+    {
+        var original = Receive(DeliveryTarget.ForBinding("BD1", ChannelKind.Fcm), DeliveryTarget.ForSession("WS1"));
+        var fcm = original.Deliveries[0].Id;
+        var session = original.Deliveries[1].Id;
+        original.RecordResult(fcm, DeliveryResult.Retry("unavailable"), ReceivedAt.AddSeconds(1), ReceivedAt.AddSeconds(2));
+        _ = original.Deliveries[0].Status; // folded before the copy: the copy starts from that fold
+
+        var copy = original.Copy();
+        copy.RecordResult(fcm, DeliveryResult.Accepted(), ReceivedAt.AddSeconds(3));
+        original.RecordResult(session, DeliveryResult.ClientGone("closed"), ReceivedAt.AddSeconds(4));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(copy, Is.Not.SameAs(original));
+            Assert.That(
+                (copy.Id, copy.AccountSid, copy.TwiMessageId, copy.CallSid, copy.From, copy.To, copy.Identity, copy.MessageType, copy.ReceivedAt, copy.ExpiresAt),
+                Is.EqualTo((original.Id, original.AccountSid, original.TwiMessageId, original.CallSid, original.From, original.To, original.Identity, original.MessageType, original.ReceivedAt, original.ExpiresAt)));
+            Assert.That(copy.RawBody, Is.EqualTo(Body));
+            Assert.That(copy.Deliveries.Select(d => (d.Id, d.NotificationId, d.BindingId, d.SessionId, d.Channel, d.CreatedAt)),
+                Is.EqualTo(original.Deliveries.Select(d => (d.Id, d.NotificationId, d.BindingId, d.SessionId, d.Channel, d.CreatedAt))));
+
+            Assert.That(copy.Deliveries[0].Events.Select(e => e.Kind), Is.EqualTo(new[] { DeliveryEventKind.Retry, DeliveryEventKind.Accepted }));
+            Assert.That(copy.Deliveries[0].Status, Is.EqualTo(DeliveryStatus.Accepted));
+            Assert.That(copy.Deliveries[0].Attempts, Is.EqualTo(2));
+            Assert.That(copy.Deliveries[1].Events, Is.Empty, "the original's later change is not in the copy");
+            Assert.That(copy.Outcome, Is.EqualTo(NotificationOutcome.Delivered));
+
+            Assert.That(original.Deliveries[0].Events.Select(e => e.Kind), Is.EqualTo(new[] { DeliveryEventKind.Retry }), "the copy's change is not in the original");
+            Assert.That(original.Deliveries[0].Status, Is.EqualTo(DeliveryStatus.Pending));
+            Assert.That(original.Deliveries[0].NextAttemptAt, Is.EqualTo(ReceivedAt.AddSeconds(2)));
+            Assert.That(original.Deliveries[1].Status, Is.EqualTo(DeliveryStatus.Failed));
+        }
+    }
+
+    [Test]
     public void ACallRingsWithDeliveryNumberIToTargetIAndKeepsWhatArrived()
     {
         var incoming = CallNotification.Arrive(

@@ -42,7 +42,7 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
 
     public void Remember(CallNotification notification)
     {
-        var copy = Copy(notification);
+        var copy = notification.Copy();
         lock (_lock)
         {
             if (_byId.TryAdd(notification.Id, copy))
@@ -73,7 +73,7 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
         }
 
         // Entries are never changed once stored (a new state replaces them), so copying outside the lock is safe.
-        return known is null ? null : Copy(known);
+        return known is null ? null : known.Copy();
     }
 
     /// <summary>The id of the notification recorded for (account, twi_message_id), when it is remembered.</summary>
@@ -95,18 +95,4 @@ internal sealed class RecentNotifications(int capacity = RecentNotifications.Def
             }
         }
     }
-
-    private static CallNotification Copy(CallNotification n) => CallNotification.Restore(
-        n.Id,
-        n.AccountSid,
-        n.TwiMessageId,
-        n.CallSid,
-        n.From,
-        n.To,
-        n.Identity,
-        n.MessageType,
-        n.RawBody,
-        n.ReceivedAt,
-        n.ExpiresAt,
-        n.Deliveries.Select(d => Delivery.Restore(d.Id, d.NotificationId, d.BindingId, d.SessionId, d.Channel, d.CreatedAt, [.. d.Events])));
 }
