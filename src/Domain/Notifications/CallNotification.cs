@@ -154,27 +154,13 @@ public sealed class CallNotification
     /// </summary>
     public CallNotification Copy()
     {
-        var copy = new CallNotification
+        var deliveries = new Delivery[_deliveries.Count];
+        for (var i = 0; i < deliveries.Length; i++)
         {
-            Id = Id,
-            AccountSid = AccountSid,
-            TwiMessageId = TwiMessageId,
-            CallSid = CallSid,
-            From = From,
-            To = To,
-            Identity = Identity,
-            MessageType = MessageType,
-            RawBody = RawBody,
-            ReceivedAt = ReceivedAt,
-            ExpiresAt = ExpiresAt,
-        };
-        copy._deliveries.Capacity = _deliveries.Count;
-        foreach (var delivery in _deliveries)
-        {
-            copy._deliveries.Add(delivery.Copy());
+            deliveries[i] = _deliveries[i].Copy();
         }
 
-        return copy;
+        return Restore(Id, AccountSid, TwiMessageId, CallSid, From, To, Identity, MessageType, RawBody, ReceivedAt, ExpiresAt, deliveries);
     }
 
     /// <summary>Rebuilds a notification exactly as stored, for a store that does not materialise entities itself.</summary>

@@ -141,17 +141,9 @@ public sealed class Delivery
     /// </summary>
     internal Delivery Copy()
     {
-        var copy = new Delivery
-        {
-            Id = Id,
-            NotificationId = NotificationId,
-            BindingId = BindingId,
-            SessionId = SessionId,
-            Channel = Channel,
-            CreatedAt = CreatedAt,
-            _state = _state,
-            _foldedCount = _foldedCount,
-        };
+        var copy = Restore(Id, NotificationId, BindingId, SessionId, Channel, CreatedAt, []);
+        copy._state = _state;
+        copy._foldedCount = _foldedCount;
         copy._events.AddRange(InSequence());
         return copy;
     }
