@@ -154,13 +154,14 @@ public sealed class CallNotification
     /// </summary>
     public CallNotification Copy()
     {
-        var deliveries = new Delivery[_deliveries.Count];
-        for (var i = 0; i < deliveries.Length; i++)
+        var copy = Restore(Id, AccountSid, TwiMessageId, CallSid, From, To, Identity, MessageType, RawBody, ReceivedAt, ExpiresAt, []);
+        copy._deliveries.Capacity = _deliveries.Count;
+        foreach (var delivery in _deliveries)
         {
-            deliveries[i] = _deliveries[i].Copy();
+            copy._deliveries.Add(delivery.Copy());
         }
 
-        return Restore(Id, AccountSid, TwiMessageId, CallSid, From, To, Identity, MessageType, RawBody, ReceivedAt, ExpiresAt, deliveries);
+        return copy;
     }
 
     /// <summary>Rebuilds a notification exactly as stored, for a store that does not materialise entities itself.</summary>
