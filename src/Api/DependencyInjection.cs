@@ -10,6 +10,9 @@ namespace CallNotify.Api;
 
 public static class DependencyInjection
 {
+    /// <summary>ASP.NET Core's switch that keeps a lone authentication scheme from becoming the default (since .NET 7).</summary>
+    internal const string SuppressAutoDefaultScheme = "Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme";
+
     /// <summary>HTTP concerns: problem details, the exception handler, admin authentication, forwarded headers, OpenAPI.</summary>
     public static IServiceCollection AddApi(this IServiceCollection services, IConfiguration configuration)
     {
@@ -20,7 +23,10 @@ public static class DependencyInjection
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton<AdminKeys>();
         // No default scheme: the admin key is the admin API's alone, named by its policy. A default one would run the
-        // admin key's handler on every request, each webhook's included, only to find no key (ADR 0034).
+        // admin key's handler on every request, each webhook's included, only to find no key (ADR 0034). ASP.NET Core
+        // makes a lone registered scheme the default unless this switch is on; it is read when the scheme provider is
+        // first built, so it is set before anything resolves it.
+        AppContext.SetSwitch(SuppressAutoDefaultScheme, true);
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
